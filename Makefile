@@ -1,0 +1,82 @@
+# snn-accel -- build/tooling entry points.  `make` or `make help` lists the targets.
+# Every target first makes sure the toolchain in .venv is installed (scripts/setup.sh,
+# idempotent; a no-op in well under a second once done).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY    := .venv/bin/python
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+NET    ?= digits
+P      ?= 8
+T      ?=
+TEST   ?=
+SIM    ?= icarus
+SEED   ?=
+WAVES  ?=
+TARGET ?= generic
+BOARD  ?= icebreaker
+
+SETUP_STAMP := .venv/.setup-stamp
+TRAIN_STAMP := .venv/.train-stamp
+
+.PHONY: help setup run eval train verilog lint test sim regress synth synth-sweep \
+        bitstream bench clean distclean
+
+help: ## list the targets (this text)
+	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)]"
+	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) \
+	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(SETUP_STAMP): pyproject.toml scripts/setup.sh
+	scripts/setup.sh
+
+$(TRAIN_STAMP): pyproject.toml scripts/setup.sh $(SETUP_STAMP)
+	TRAIN=1 scripts/setup.sh
+
+setup: ## install the toolchain into .venv (apt + pip), idempotent
+	scripts/setup.sh
+
+run: $(SETUP_STAMP) ## main job on NET: generate Verilog, simulate, report
+	$(PY) -m gen.run --net $(NET) --p $(P)
+
+eval: $(SETUP_STAMP) ## evaluate NET through the golden model (T=timesteps)
+	$(PY) -m golden.evaluate --net $(NET) $(if $(T),--T $(T)) --table
+
+train: $(SETUP_STAMP) $(TRAIN_STAMP) ## train NET (installs the train extra: CPU torch)
+	$(PY) -m golden.train --net $(NET)
+
+verilog: $(SETUP_STAMP) ## emit Verilog + memory images + manifest under build/
+	$(PY) -m gen --net $(NET) --p $(P) --out build/$(NET)-p$(P)
+
+lint: $(SETUP_STAMP) ## Verilator lint + Icarus compile of the emitted Verilog
+	$(PY) -m gen.lint --net $(NET) --p $(P)
+
+test: $(SETUP_STAMP) ## the CI test suite (both simulators), excludes -m slow
+	$(PY) -m pytest -n 2 -m "not slow"
+
+sim: $(SETUP_STAMP) ## one cocotb test: TEST=name SIM=icarus|verilator WAVES=1 SEED=n
+	$(PY) -m verif.sim $(if $(TEST),--test $(TEST)) --sim $(SIM) $(if $(WAVES),--waves) $(if $(SEED),--seed $(SEED))
+
+regress: $(SETUP_STAMP) ## long regression (includes slow tests)
+	$(PY) -m verif.regress
+
+synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
+	$(PY) -m gen.synth --target $(TARGET) --net $(NET) --p $(P)
+
+synth-sweep: $(SETUP_STAMP) ## area/Fmax against P
+	$(PY) -m gen.synth --sweep
+
+bitstream: $(SETUP_STAMP) ## board build BOARD=icebreaker|...
+	$(PY) -m gen.board --board $(BOARD) --net $(NET)
+
+bench: $(SETUP_STAMP) ## benchmarks report under build/bench
+	$(PY) -m bench
+
+clean: ## remove build/ and simulator droppings (keeps .venv)
+	rm -rf build sim_build results.xml .pytest_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## remove build/ and .venv
+	rm -rf .venv

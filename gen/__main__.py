@@ -1,0 +1,34 @@
+"""``python -m gen``: write the accelerator's Verilog, memory images and manifest."""
+
+import argparse
+import sys
+
+from golden.network import NetworkError
+from rtl.config import ConfigError
+
+from .verilog import build_config, write_design
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m gen", description=__doc__)
+    ap.add_argument("--net", default="digits", help="shipped network name or network file")
+    ap.add_argument("--p", type=int, default=8, help="neuron cores P (1..32)")
+    ap.add_argument("--membrane-bits", type=int, default=None)
+    ap.add_argument("--no-trace", action="store_true", help="omit the trace stream")
+    ap.add_argument("--out", default=None, help="output folder (default build/NET-pP)")
+    a = ap.parse_args(argv)
+    try:
+        cfg = build_config(a.net, a.p, trace=not a.no_trace, membrane_bits=a.membrane_bits)
+    except (NetworkError, ConfigError) as exc:
+        print(f"gen: error: {exc}", file=sys.stderr)
+        return 2
+    out = a.out or f"build/{cfg.network.name}-p{a.p}"
+    man = write_design(cfg, out)
+    print(f"gen: wrote {out}/{man['verilog']} ({len(man['memory_images'])} memory images, "
+          f"{man['memory_bits_total']} memory bits, P={a.p}, T={cfg.T}, "
+          f"membrane {cfg.membrane_bits} bits)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

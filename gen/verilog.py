@@ -1,0 +1,82 @@
+"""Verilog emission of the accelerator and of each component on its own."""
+
+import hashlib
+import json
+import os
+import tempfile
+
+from amaranth.back import verilog
+from amaranth.hdl import Value
+from amaranth.lib import wiring
+
+from golden.network import load as load_network
+from rtl.config import HardwareConfig
+from rtl.top import Accelerator
+
+__all__ = ["emit", "build_config", "write_design", "top_ports"]
+
+
+def emit(component, name):
+    """Verilog text of a wiring.Component, with its ports named after the signature."""
+    return verilog.convert(component, name=name, emit_src=False, strip_internal_attrs=True)
+
+
+def build_config(net, cores, *, trace=True, membrane_bits=None):
+    """A HardwareConfig from a network name/path or a Network."""
+    if isinstance(net, str):
+        net = load_network(net)
+    return HardwareConfig(net, cores=cores, trace=trace, membrane_bits=membrane_bits)
+
+
+def top_ports(component):
+    """[(name, direction, width)] of the flattened top-level ports, as Verilog sees them."""
+    out = []
+    for path, member, value in component.signature.flatten(component):
+        name = "__".join(str(p) for p in path)
+        out.append({"name": name, "direction": "input" if member.flow == wiring.In else "output",
+                    "width": len(Value.cast(value))})
+    return out
+
+
+def _hex_image(values, width):
+    digits = (width + 3) // 4
+    mask = (1 << width) - 1
+    return "".join(f"{int(v) & mask:0{digits}x}\n" for v in values)
+
+
+def _atomic_write(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_design(config, out_dir, *, name="snn_accel"):
+    """Write ``<name>.v``, memory images (``mem/``) and ``manifest.json``; returns the manifest.
+
+    Everything is generated in memory first, so a failure leaves no partial output; the files
+    are byte-identical from run to run.
+    """
+    top = Accelerator(config)
+    text = emit(top, name)
+    weights = config.weight_images()
+    biases, thresholds = config.param_images()
+    images = {}
+    for p in range(config.cores):
+        images[f"mem/core{p}_weights.hex"] = _hex_image(weights[p], 5)
+        images[f"mem/core{p}_bias.hex"] = _hex_image(biases[p], config.membrane_bits)
+        images[f"mem/core{p}_threshold.hex"] = _hex_image(thresholds[p], config.membrane_bits)
+    manifest = config.manifest()
+    manifest["top"] = name
+    manifest["verilog"] = f"{name}.v"
+    manifest["verilog_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    manifest["ports"] = top_ports(top)
+    manifest["memory_images"] = sorted(images)
+    os.makedirs(os.path.join(out_dir, "mem"), exist_ok=True)
+    _atomic_write(os.path.join(out_dir, f"{name}.v"), text)
+    for rel, body in images.items():
+        _atomic_write(os.path.join(out_dir, rel), body)
+    _atomic_write(os.path.join(out_dir, "manifest.json"),
+                  json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest

@@ -1,0 +1,101 @@
+"""Cycle model of the accelerator's schedule: exact cycle counts of every layer's phases.
+
+The schedule (rtl/, see docs/ARCHITECTURE.md):
+
+- integrate: the spike router expands each input event into ``max(1, n)`` cycles, where n is
+  the number of operation bundles it sends (conv: reachable output positions x channel groups;
+  dense: channel groups; an event that reaches nothing costs one cycle); the events follow each
+  other without bubbles. A fixed overhead covers the launch, the spike-buffer read latency, the
+  router's setup stage, the cores' write-back stage and the end-of-phase detection.
+- fire: one scan step per (group, pre-pool position); a group of lane results (one per window,
+  or per step without pooling) with m results to send freezes the scan for max(0, m - 1)
+  cycles while the emitter sends them one per cycle (the last group, sent after the scan has
+  ended, costs m); plus a fixed overhead.
+
+The counts assume a host that never stalls the trace or score streams during the layer phases.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .event import fanout_range
+
+__all__ = ["LayerCycles", "layer_cycles", "network_cycles", "INTEGRATE_OVERHEAD",
+           "FIRE_OVERHEAD"]
+
+#: launch + buffer read + router setup + iterator load + core write-back + phase change
+INTEGRATE_OVERHEAD = 6
+#: scan drain (stage 1, emitter) + phase change
+FIRE_OVERHEAD = 2
+
+
+@dataclass
+class LayerCycles:
+    integrate: int      # cycles in the integrate phase
+    fire: int           # cycles in the fire (or scoring) phase
+    bundles: int        # operation bundles the router sent (each P lanes wide)
+    lane_ops: int       # synaptic operations on real channels (lanes < C_out)
+
+    @property
+    def total(self):
+        return self.integrate + self.fire
+
+
+def _event_bundles(layer, desc_groups, events):
+    """Bundles (>= 0) the router sends for each input event of a layer."""
+    if layer.kind != "conv2d":
+        return np.full(len(events), desc_groups, dtype=np.int64)
+    _, h, w = layer.in_shape
+    _, ho, wo = layer.out_shape
+    K, s, p = layer.kernel, layer.stride, layer.padding
+    out = np.empty(len(events), dtype=np.int64)
+    for i, (neuron, _) in enumerate(events):
+        c, r = divmod(int(neuron), h * w)
+        y, x = divmod(r, w)
+        y0, y1 = fanout_range(y, p, K, s, ho)
+        x0, x1 = fanout_range(x, p, K, s, wo)
+        out[i] = max(0, y1 - y0 + 1) * max(0, x1 - x0 + 1) * desc_groups
+    return out
+
+
+def _fire_groups(layer, P, out_spikes_flat, T):
+    """Number of lane results of every emitter group of a layer, in scan order."""
+    co = layer.out_channels
+    G = -(-co // P)
+    if not layer.fires:  # classifier: every real lane sends its score
+        lanes = np.minimum(P, co - np.arange(G) * P)
+        return lanes
+    ks = np.asarray(out_spikes_flat).reshape(co, -1)  # pooled spike times per channel
+    fired = ks < T
+    pad = G * P - co
+    if pad:
+        fired = np.concatenate([fired, np.zeros((pad, fired.shape[1]), bool)])
+    return fired.reshape(G, P, -1).sum(axis=1).ravel()
+
+
+def layer_cycles(net, layer, P, in_events, out_spikes_flat):
+    """Cycles of one layer given its input events (n, 2) and its pooled output spike times."""
+    G = -(-layer.out_channels // P)
+    bundles = _event_bundles(layer, G, in_events)
+    integrate = INTEGRATE_OVERHEAD + int(np.maximum(bundles, 1).sum())
+    steps = G * layer.positions
+    m = _fire_groups(layer, P, out_spikes_flat, net.T)
+    # the emitter sends the last group after the scan has ended: m cycles instead of m - 1
+    fire = FIRE_OVERHEAD + steps + int(np.maximum(m - 1, 0).sum()) + int(m[-1] > 0)
+    lane_ops = int((bundles // G * layer.out_channels).sum()) if G else 0
+    return LayerCycles(integrate=integrate, fire=fire, bundles=int(bundles.sum()),
+                       lane_ops=lane_ops)
+
+
+def network_cycles(net, trace, P):
+    """Per-layer LayerCycles of an event-driven ``golden.event.Trace`` on P cores."""
+    out = []
+    events = trace.input_events
+    for layer, lt in zip(net.layers, trace.layers):
+        spikes = np.full(int(np.prod(layer.pooled_shape)), net.T, dtype=np.int64)
+        if len(lt.events):
+            spikes[lt.events[:, 0]] = lt.events[:, 1]
+        out.append(layer_cycles(net, layer, P, events, spikes))
+        events = lt.events
+    return out

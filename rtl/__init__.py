@@ -1,0 +1,7 @@
+"""Amaranth RTL of the TTFS SNN accelerator.
+
+One ``wiring.Component`` per concept: ``InputEncoder``, ``SpikeBuffer``, ``SpikeRouter``,
+``WeightDecoder``, ``FireUnit``, ``NeuronCore``, ``EarliestSpikePool``, ``SpikeEmitter``,
+``LayerSequencer`` and the top level ``Accelerator``. ``config.HardwareConfig`` derives every
+width, depth and memory image from a network.
+"""

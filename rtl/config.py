@@ -1,0 +1,239 @@
+"""Hardware configuration: everything the generator derives from a network and a core count.
+
+``HardwareConfig`` validates its parameters (keyword-only, precise errors), derives field widths
+and memory depths from the network, and builds the per-layer descriptors and the initial memory
+images. The RTL, the cycle model and the testbenches all read the layout from here.
+
+Memory layouts (P neuron cores; output channel ``co = g * P + p`` lives in core ``p``, group
+``g``; ``G = ceil(C_out / P)`` groups per layer):
+
+- weights, per core: layer ``l`` starts at ``weight_base[l]``; conv entry
+  ``((g * C_in + c) * K + ky) * K + kx``, dense entry ``g * N_in + i``. Lanes past C_out hold the
+  zero code, so an idle lane adds nothing.
+- bias/threshold, per core: entry ``param_base[l] + g``.
+- membranes, per core: entry ``g * positions + oy * W_out + ox`` (positions = H_out * W_out,
+  1 for dense layers); each layer reuses the memory from address 0.
+- spike buffers (two, ping-pong): events ``(c, y, x, k)`` in write order; a dense layer's
+  neuron ``o`` is the event ``(o, 0, 0, k)``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden import contract
+from golden.network import Network
+
+__all__ = ["ConfigError", "LayerDescriptor", "HardwareConfig", "P_MAX", "KIND_CONV", "KIND_DENSE",
+           "KIND_CLASSIFIER"]
+
+P_MAX = 32
+KIND_CONV, KIND_DENSE, KIND_CLASSIFIER = 0, 1, 2
+_KINDS = {"conv2d": KIND_CONV, "dense": KIND_DENSE, "classifier": KIND_CLASSIFIER}
+
+
+class ConfigError(ValueError):
+    """An out-of-range or inconsistent generator parameter."""
+
+
+def _bits(n):
+    """Unsigned width for values 0..n (at least 1)."""
+    return max(1, int(n).bit_length())
+
+
+@dataclass(frozen=True)
+class LayerDescriptor:
+    """One entry of the layer sequencer's descriptor table (all integers)."""
+    kind: int
+    in_c: int          # channels of the map read (dense: channels of the map before flattening)
+    in_h: int
+    in_w: int
+    kernel: int
+    stride: int
+    padding: int
+    out_c: int         # output channels / features
+    out_h: int         # before pooling
+    out_w: int
+    groups: int        # ceil(out_c / P)
+    positions: int     # out_h * out_w
+    pool: int
+    weight_base: int
+    param_base: int
+    fan_in: int        # C_in*K*K (conv) or N_in (dense): weights per group
+
+    @property
+    def scan_steps(self):
+        """Fire-phase steps: every (group, position)."""
+        return self.groups * self.positions
+
+
+class HardwareConfig:
+    """Generator parameters for one network.
+
+    ``cores``: P, 1..32. ``membrane_bits``: defaults to the network's worst-case width and may be
+    wider, never narrower. ``trace``: add the trace stream of every layer's output events.
+    """
+
+    def __init__(self, network, *, cores=8, membrane_bits=None, trace=True):
+        if not isinstance(network, Network):
+            raise ConfigError(f"network must be a golden.network.Network, not "
+                              f"{type(network).__name__}")
+        if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= P_MAX:
+            raise ConfigError(f"cores (P) must be an integer in 1..{P_MAX}, not {cores!r}")
+        if network.coding != "ttfs":
+            raise ConfigError(f"coding {network.coding!r}: the RTL generator implements TTFS "
+                              "coding only (rate coding runs in the golden model)")
+        need = network.membrane_bits
+        if membrane_bits is None:
+            membrane_bits = need
+        if isinstance(membrane_bits, bool) or not isinstance(membrane_bits, int):
+            raise ConfigError(f"membrane_bits must be an integer, not {membrane_bits!r}")
+        if not need <= membrane_bits <= 48:
+            raise ConfigError(f"membrane_bits {membrane_bits} outside {need}..48 (the network's "
+                              f"worst case needs {need})")
+        if not isinstance(trace, bool):
+            raise ConfigError(f"trace must be True or False, not {trace!r}")
+        self._net = network
+        self._P = cores
+        self._mbits = membrane_bits
+        self._trace = trace
+        self._layers = self._descriptors()
+
+    # -- parameters --------------------------------------------------------------------------
+    network = property(lambda self: self._net)
+    cores = property(lambda self: self._P)
+    membrane_bits = property(lambda self: self._mbits)
+    trace = property(lambda self: self._trace)
+    layers = property(lambda self: self._layers)
+    T = property(lambda self: self._net.T)
+    F = property(lambda self: self._net.F)
+    fire_rule = property(lambda self: self._net.fire_rule)
+
+    @property
+    def c4(self):
+        return contract.ttfs_c4(self.T, self.fire_rule)
+
+    # -- derived widths ----------------------------------------------------------------------
+    @property
+    def maps(self):
+        """(C, H, W) of every event map: the input and each firing layer's (pooled) output."""
+        maps = [self._net.input_shape]
+        for l in self._net.layers:
+            if l.fires:
+                s = l.pooled_shape
+                maps.append(s if len(s) == 3 else (s[0], 1, 1))
+        return maps
+
+    @property
+    def k_bits(self):
+        return contract.time_bits(self.T)
+
+    @property
+    def c_bits(self):
+        return _bits(max(max(m[0] for m in self.maps), self._net.classes) - 1)
+
+    @property
+    def y_bits(self):
+        return _bits(max(m[1] for m in self.maps) - 1)
+
+    @property
+    def x_bits(self):
+        return _bits(max(m[2] for m in self.maps) - 1)
+
+    @property
+    def spike_depth(self):
+        """Events a spike buffer must hold: the largest map (each neuron fires at most once)."""
+        return max(int(np.prod(m)) for m in self.maps)
+
+    @property
+    def membrane_depth(self):
+        return max(d.scan_steps for d in self._layers)
+
+    @property
+    def weight_depth(self):
+        return sum(d.groups * d.fan_in for d in self._layers)
+
+    @property
+    def param_depth(self):
+        return sum(d.groups for d in self._layers)
+
+    @property
+    def shift_bits(self):
+        return _bits(self.F)
+
+    @property
+    def class_bits(self):
+        return _bits(self._net.classes - 1)
+
+    @property
+    def layer_bits(self):
+        """Trace layer index: 0 = input, 1..L = compute layers."""
+        return _bits(len(self._layers))
+
+    # -- descriptors and memory images -------------------------------------------------------
+    def _descriptors(self):
+        P = self._P
+        out = []
+        wbase = pbase = 0
+        for l in self._net.layers:
+            c, h, w = l.in_map if len(l.in_map) == 3 else (l.in_map[0], 1, 1)
+            co = l.out_shape[0]
+            ho, wo = (l.out_shape[1], l.out_shape[2]) if l.kind == "conv2d" else (1, 1)
+            g = -(-co // P)
+            d = LayerDescriptor(kind=_KINDS[l.kind], in_c=c, in_h=h, in_w=w, kernel=l.kernel,
+                                stride=l.stride, padding=l.padding, out_c=co, out_h=ho,
+                                out_w=wo, groups=g, positions=ho * wo, pool=int(l.pool),
+                                weight_base=wbase, param_base=pbase, fan_in=l.fan_in)
+            out.append(d)
+            wbase += g * l.fan_in
+            pbase += g
+        return tuple(out)
+
+    def weight_images(self):
+        """Per-core weight memory contents (list of P int lists)."""
+        P = self._P
+        img = np.full((P, self.weight_depth), contract.ZERO_CODE, dtype=np.int64)
+        for l, d in zip(self._net.layers, self._layers):
+            wt = l.weights.reshape(l.out_shape[0], -1)  # (Co, fan_in) in (c, ky, kx) order
+            for co in range(d.out_c):
+                g, p = divmod(co, P)
+                base = d.weight_base + g * d.fan_in
+                img[p, base:base + d.fan_in] = wt[co]
+        return [list(map(int, r)) for r in img]
+
+    def param_images(self):
+        """Per-core bias and threshold memory contents: (bias lists, threshold lists)."""
+        P = self._P
+        bias = np.zeros((P, self.param_depth), dtype=np.int64)
+        theta = np.ones((P, self.param_depth), dtype=np.int64)
+        for l, d in zip(self._net.layers, self._layers):
+            for co in range(d.out_c):
+                g, p = divmod(co, P)
+                bias[p, d.param_base + g] = l.bias[co]
+                if l.threshold is not None:
+                    theta[p, d.param_base + g] = l.threshold[co]
+        return [list(map(int, r)) for r in bias], [list(map(int, r)) for r in theta]
+
+    def manifest(self):
+        """JSON-ready description: parameters, widths and memory sizes."""
+        P = self._P
+        mems = {
+            "weights": {"instances": P, "depth": self.weight_depth, "width": contract.CODE_BITS},
+            "bias": {"instances": P, "depth": self.param_depth, "width": self._mbits},
+            "threshold": {"instances": P, "depth": self.param_depth, "width": self._mbits},
+            "membrane": {"instances": P, "depth": self.membrane_depth, "width": self._mbits},
+            "spike_buffer": {"instances": 2, "depth": self.spike_depth,
+                             "width": self.c_bits + self.y_bits + self.x_bits + self.k_bits},
+        }
+        for m in mems.values():
+            m["bits"] = m["instances"] * m["depth"] * m["width"]
+        return {
+            "network": self._net.name, "cores": P, "T": self.T, "F": self.F,
+            "coding": self._net.coding, "fire_rule": self.fire_rule,
+            "membrane_bits": self._mbits, "trace": self._trace,
+            "widths": {"c": self.c_bits, "y": self.y_bits, "x": self.x_bits, "k": self.k_bits,
+                       "class": self.class_bits, "layer": self.layer_bits},
+            "memories": mems,
+            "memory_bits_total": sum(m["bits"] for m in mems.values()),
+            "layers": [d.__dict__ for d in self._layers],
+        }

@@ -1,0 +1,73 @@
+"""Input encoder: uint8 pixels to first-spike events of the input map."""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import contract
+
+from .fire_unit import FireUnit
+
+__all__ = ["InputEncoder"]
+
+
+class InputEncoder(wiring.Component):
+    """Applies the contract's fire rule with U = pixel and Theta = 255 to each pixel.
+
+    Ports:
+        start  (in): expect a new image (C*H*W pixels in C, H, W order).
+        pixels (in stream, 8 bits): the image.
+        events (out stream, event layout): one event (c, y, x, k) per pixel that spikes; a zero
+               pixel (or one below the last threshold) sends none.
+        done   (out): all pixels of the image have been taken and their events delivered.
+
+    ``events`` is registered; ``pixels`` is taken whenever that register is free or draining.
+    """
+
+    def __init__(self, layout, *, shape, steps, rule):
+        self._layout = layout
+        self._shape = tuple(shape)
+        self._T = steps
+        self._rule = rule
+        super().__init__({
+            "start": In(1),
+            "pixels": In(stream.Signature(8)),
+            "events": Out(stream.Signature(layout)),
+            "done": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        C, H, W = self._shape
+        m.submodules.fire_unit = fire = FireUnit(membrane_bits=10, steps=self._T, rule=self._rule)
+        c = Signal(range(C), name="pixel_c")
+        y = Signal(range(H), name="pixel_y")
+        x = Signal(range(W), name="pixel_x")
+        m.d.comb += [fire.value.eq(self.pixels.payload),
+                     fire.threshold.eq(contract.INPUT_THETA)]
+
+        free = ~self.events.valid | self.events.ready
+        m.d.comb += self.pixels.ready.eq(~self.done & free)
+        with m.If(self.events.ready):
+            m.d.sync += self.events.valid.eq(0)
+        with m.If(self.pixels.valid & self.pixels.ready):
+            m.d.sync += [
+                self.events.valid.eq(fire.spike),
+                self.events.p.c.eq(c), self.events.p.y.eq(y), self.events.p.x.eq(x),
+                self.events.p.k.eq(fire.k),
+            ]
+            with m.If(x == W - 1):
+                m.d.sync += x.eq(0)
+                with m.If(y == H - 1):
+                    m.d.sync += y.eq(0)
+                    with m.If(c == C - 1):
+                        m.d.sync += [c.eq(0), self.done.eq(1)]
+                    with m.Else():
+                        m.d.sync += c.eq(c + 1)
+                with m.Else():
+                    m.d.sync += y.eq(y + 1)
+            with m.Else():
+                m.d.sync += x.eq(x + 1)
+        with m.If(self.start):
+            m.d.sync += [self.done.eq(0), c.eq(0), y.eq(0), x.eq(0)]
+        return m

@@ -1,0 +1,217 @@
+"""Top level: the accelerator for one network and hardware configuration."""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import contract
+
+from .events import event_layout
+from .input_encoder import InputEncoder
+from .max_pool import EarliestSpikePool
+from .neuron_core import NeuronCore, load_layout, op_layout
+from .sequencer import LayerSequencer, tag_layout
+from .spike_buffer import SpikeBuffer
+from .spike_emitter import SpikeEmitter
+from .spike_router import SpikeRouter, descriptor_layout
+
+__all__ = ["Accelerator"]
+
+
+class Accelerator(wiring.Component):
+    """The TTFS SNN accelerator of ``config`` (a ``rtl.config.HardwareConfig``).
+
+    Host ports (all ``lib.stream``, valid/ready):
+        pixels     (in, 8 bits): an image, C*H*W uint8 pixels in C, H, W order. The first
+                   pixel starts an inference.
+        scores     (out, {cls, score}): every class score U_c (signed membrane width), in class
+                   order, after the classifier has integrated.
+        prediction (out, class bits): argmax of the scores (lowest class on ties), after the
+                   scores.
+        trace      (out, {layer, c, y, x, k}; only when ``config.trace``): every event written
+                   to a spike buffer: layer 0 = input encoder, layer i = output of layer i
+                   (after pooling). Back-pressure here stalls the accelerator.
+        load       (in, {core, target, addr, data}): writes weight (target 0), bias (1) or
+                   threshold (2) memory ``addr`` of core ``core``; taken only while idle.
+    Status: ``phase`` (``sequencer.Phase``) and ``layer`` (index of the current layer).
+    """
+
+    def __init__(self, config):
+        self._config = config
+        self._event = event_layout(config)
+        self._score = data.StructLayout({"cls": config.class_bits,
+                                         "score": signed(config.membrane_bits)})
+        self._trace = data.StructLayout({"layer": config.layer_bits, "c": config.c_bits,
+                                         "y": config.y_bits, "x": config.x_bits,
+                                         "k": config.k_bits})
+        core_load = load_layout(weight_depth=config.weight_depth, param_depth=config.param_depth,
+                                membrane_bits=config.membrane_bits)
+        self._load = data.StructLayout({"core": range(max(2, config.cores)),
+                                        "target": 2, "addr": core_load.members["addr"],
+                                        "data": signed(config.membrane_bits)})
+        ports = {
+            "pixels": In(stream.Signature(8)),
+            "scores": Out(stream.Signature(self._score)),
+            "prediction": Out(stream.Signature(config.class_bits)),
+            "load": In(stream.Signature(self._load)),
+            "phase": Out(3),
+            "layer": Out(range(len(config.layers))),
+        }
+        if config.trace:
+            ports["trace"] = Out(stream.Signature(self._trace))
+        super().__init__(ports)
+
+    @property
+    def config(self):
+        return self._config
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        P = cfg.cores
+        T = cfg.T
+
+        m.submodules.sequencer = seq = LayerSequencer(cfg)
+        m.submodules.encoder = enc = InputEncoder(self._event, shape=cfg.network.input_shape,
+                                                  steps=T, rule=cfg.fire_rule)
+        bufs = [SpikeBuffer(self._event, depth=cfg.spike_depth) for _ in range(2)]
+        m.submodules.spike_buffer0, m.submodules.spike_buffer1 = bufs
+        ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
+                        time_bits=cfg.k_bits)
+        m.submodules.router = router = SpikeRouter(self._event, ops, descriptor_layout(cfg))
+        weights = cfg.weight_images()
+        biases, thresholds = cfg.param_images()
+        cores = []
+        for p in range(P):
+            core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
+                              rule=cfg.fire_rule, weight_init=weights[p], bias_init=biases[p],
+                              threshold_init=thresholds[p], membrane_depth=cfg.membrane_depth)
+            m.submodules[f"core{p}"] = core
+            cores.append(core)
+        m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))
+        lane = data.StructLayout({"k": cfg.k_bits, "value": signed(cfg.membrane_bits)})
+        m.submodules.emitter = emit = SpikeEmitter(lanes=P, lane_layout=lane,
+                                                   tag_layout=tag_layout(cfg))
+
+        # -- status ----------------------------------------------------------------------------
+        m.d.comb += [self.phase.eq(seq.phase), self.layer.eq(seq.layer)]
+
+        # -- input phase -----------------------------------------------------------------------
+        m.d.comb += [
+            seq.pixel_valid.eq(self.pixels.valid),
+            enc.start.eq(seq.encoder_start),
+            seq.encoder_done.eq(enc.done & ~enc.events.valid),
+            enc.pixels.valid.eq(self.pixels.valid),
+            enc.pixels.payload.eq(self.pixels.payload),
+            self.pixels.ready.eq(enc.pixels.ready),
+        ]
+
+        # -- events into the spike buffers (and the trace) ----------------------------------
+        # The emitter's output is an event unless the classifier is scoring.
+        em = emit.out.p
+        event = Signal(self._event, name="out_event")
+        event_valid = Signal(name="out_event_valid")
+        event_layer = Signal(cfg.layer_bits, name="out_event_layer")
+        from_encoder = seq.phase == 1
+        with m.If(from_encoder):
+            m.d.comb += [event.eq(enc.events.p), event_valid.eq(enc.events.valid),
+                         event_layer.eq(0)]
+        with m.Else():
+            m.d.comb += [event.c.eq(em.tag.g * P + em.lane), event.y.eq(em.tag.y),
+                         event.x.eq(em.tag.x), event.k.eq(em.payload.k),
+                         event_valid.eq(emit.out.valid & ~seq.classifier),
+                         event_layer.eq(seq.layer + 1)]
+        if cfg.trace:
+            m.d.comb += [
+                self.trace.valid.eq(event_valid),
+                self.trace.p.layer.eq(event_layer), self.trace.p.c.eq(event.c),
+                self.trace.p.y.eq(event.y), self.trace.p.x.eq(event.x),
+                self.trace.p.k.eq(event.k),
+            ]
+            event_ready = self.trace.ready
+        else:
+            event_ready = 1
+        m.d.comb += enc.events.ready.eq(from_encoder & event_ready)
+        for i, buf in enumerate(bufs):
+            write_sel = 0 if i == 0 else 1
+            m.d.comb += [
+                buf.clear.eq(seq.clear[i]), buf.start.eq(seq.start[i]),
+                buf.write.p.eq(event),
+                # the input phase writes buffer 0; layer l's fire phase writes the buffer it
+                # does not read
+                buf.write.valid.eq(event_valid & event_ready &
+                                   (from_encoder & (write_sel == 0) |
+                                    ~from_encoder & (seq.read_sel != write_sel))),
+            ]
+
+        # -- integrate: read buffer -> router -> cores ---------------------------------------
+        rd = [b.read for b in bufs]
+        with m.If(seq.read_sel):
+            m.d.comb += [router.events.valid.eq(rd[1].valid), router.events.p.eq(rd[1].p),
+                         rd[1].ready.eq(router.events.ready), seq.read_done.eq(bufs[1].done)]
+        with m.Else():
+            m.d.comb += [router.events.valid.eq(rd[0].valid), router.events.p.eq(rd[0].p),
+                         rd[0].ready.eq(router.events.ready), seq.read_done.eq(bufs[0].done)]
+        m.d.comb += [router.desc.eq(seq.desc), router.ops.ready.eq(1),
+                     seq.router_idle.eq(router.idle)]
+        cores_idle = 1
+        for core in cores:
+            m.d.comb += [core.op.valid.eq(router.ops.valid), core.op.p.eq(router.ops.p)]
+            cores_idle = cores_idle & core.idle
+        m.d.comb += seq.cores_idle.eq(cores_idle)
+
+        # -- fire: scan -> cores -> pool -> emitter ---------------------------------------------
+        for p, core in enumerate(cores):
+            m.d.comb += [
+                core.fire_phase.eq(seq.fire_phase), core.fire_advance.eq(seq.fire_advance),
+                core.fire_valid.eq(seq.fire_valid), core.fire_maddr.eq(seq.fire_maddr),
+                core.fire_paddr.eq(seq.fire_paddr),
+                pool.k[p].eq(core.k),
+            ]
+        m.d.comb += [
+            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage1_valid),
+            pool.first.eq(seq.stage1_first), pool.last.eq(seq.stage1_last),
+            seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
+            emit.group_valid.eq(pool.out_valid & seq.fire_phase),
+            emit.group_tag.eq(seq.stage1_tag),
+        ]
+        channels = Signal(range(max(2, max(d.out_c for d in cfg.layers) + 1)), name="out_c")
+        with m.Switch(seq.layer):
+            for i, d in enumerate(cfg.layers):
+                with m.Case(i):
+                    m.d.comb += channels.eq(d.out_c)
+        for p, core in enumerate(cores):
+            active = seq.stage1_tag.g * P + p < channels
+            m.d.comb += [
+                emit.group_lanes[p].k.eq(pool.out_k[p]),
+                emit.group_lanes[p].value.eq(core.value),
+                emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != T))),
+            ]
+
+        # -- scores and prediction ------------------------------------------------------------
+        best = Signal(signed(cfg.membrane_bits), name="argmax_score")
+        best_cls = Signal(cfg.class_bits, name="argmax_cls")
+        cls = em.tag.g * P + em.lane
+        m.d.comb += [
+            self.scores.valid.eq(emit.out.valid & seq.classifier),
+            self.scores.p.cls.eq(cls), self.scores.p.score.eq(em.payload.value),
+            emit.out.ready.eq(Mux(seq.classifier, self.scores.ready, event_ready)),
+        ]
+        with m.If(self.scores.valid & self.scores.ready):
+            with m.If((cls == 0) | (em.payload.value > best)):
+                m.d.sync += [best.eq(em.payload.value), best_cls.eq(cls)]
+        m.d.comb += [self.prediction.valid.eq(seq.predict_valid),
+                     self.prediction.payload.eq(best_cls),
+                     seq.predict_ready.eq(self.prediction.ready)]
+
+        # -- host load -------------------------------------------------------------------------
+        idle = seq.phase == 0
+        m.d.comb += self.load.ready.eq(idle)
+        for p, core in enumerate(cores):
+            m.d.comb += [
+                core.load.valid.eq(self.load.valid & idle & (self.load.p.core == p)),
+                core.load.p.target.eq(self.load.p.target),
+                core.load.p.addr.eq(self.load.p.addr),
+                core.load.p.data.eq(self.load.p.data),
+            ]
+        return m

@@ -1,0 +1,104 @@
+"""The whole accelerator under Amaranth's simulator against the golden model: events of every
+layer, scores, prediction and the cycle model's phase counts."""
+
+import numpy as np
+import pytest
+
+from golden import cycles, event, randnet as R
+from rtl.config import ConfigError, HardwareConfig
+from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.top import Accelerator
+from verif import scoreboard as sb
+from verif.amaranth_sim import run_inference
+
+
+def _net(seed, spec, shape=(2, 8, 8), T=4, rule="round"):
+    return R.random_network(np.random.default_rng(seed), shape, spec, T=T, fire_rule=rule)
+
+
+NETS = {
+    "conv_pool_dense": lambda: _net(1, [R.conv(3), R.pool(), R.conv(5), R.dense_layer(7),
+                                        R.classifier(4)]),
+    "stride2_k5": lambda: _net(2, [R.conv(4, 5, 2, 2), R.conv(3, 1, 1, 0), R.classifier(3)],
+                               shape=(1, 10, 10), T=8, rule="floor"),
+    "k4_s2_p1": lambda: _net(3, [R.conv(6, 4, 2, 1), R.pool(), R.classifier(5)],
+                             shape=(2, 12, 12), T=3),
+    "dense_only": lambda: _net(4, [R.dense_layer(9), R.dense_layer(5), R.classifier(3)],
+                               shape=(1, 5, 5), T=1),
+}
+
+
+@pytest.mark.parametrize("P", [1, 2, 3, 8])
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_events_scores_and_cycles(name, P):
+    net = NETS[name]()
+    cfg = HardwareConfig(net, cores=P)
+    images = R.random_images(np.random.default_rng(P), net.input_shape, 2)
+    for image, obs in zip(images, run_inference(cfg, images)):
+        sb.check(sb.expect(cfg, image), obs, cycles=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_back_pressure(seed):
+    net = NETS["conv_pool_dense"]()
+    cfg = HardwareConfig(net, cores=2)
+    images = R.random_images(np.random.default_rng(seed), net.input_shape, 2)
+    obs = run_inference(cfg, images, ready_prob=0.4, valid_prob=0.5, seed=seed)
+    for image, o in zip(images, obs):
+        sb.check(sb.expect(cfg, image), o, cycles=False)
+
+
+def test_integrate_utilisation_on_conv_layers():
+    """Bundles carry P synaptic operations on every integrate cycle but the fixed overhead."""
+    net = _net(5, [R.conv(8), R.pool(), R.conv(16), R.pool(), R.classifier(10)],
+               shape=(1, 8, 8), T=8)
+    image = R.random_images(np.random.default_rng(0), net.input_shape, 1, density=0.9)[0]
+    for P in (1, 4, 8):
+        cfg = HardwareConfig(net, cores=P)
+        obs = run_inference(cfg, [image])[0]
+        durations = sb.phase_durations(obs)
+        model = cycles.network_cycles(net, event.run(net, image), P)
+        for li in (0, 1):  # the conv layers
+            busy = durations[li][0] - cycles.INTEGRATE_OVERHEAD
+            util = model[li].lane_ops / (P * busy)
+            assert util >= 0.9, (P, li, util)
+
+
+def test_load_port_replaces_weights():
+    """Loading another network's weights, biases and thresholds through ``load`` gives that
+    network's results."""
+    spec = [R.conv(3), R.pool(), R.classifier(4)]
+    net_a, net_b = _net(6, spec), _net(7, spec)
+    cfg_a, cfg_b = HardwareConfig(net_a, cores=2), HardwareConfig(net_b, cores=2)
+    dut = Accelerator(cfg_a)
+    image = R.random_images(np.random.default_rng(1), net_a.input_shape, 1)[0]
+    writes = []
+    for p, img in enumerate(cfg_b.weight_images()):
+        writes += [(p, LOAD_WEIGHT, a, v) for a, v in enumerate(img)]
+    bias, theta = cfg_b.param_images()
+    for p in range(2):
+        writes += [(p, LOAD_BIAS, a, v) for a, v in enumerate(bias[p])]
+        writes += [(p, LOAD_THRESHOLD, a, v) for a, v in enumerate(theta[p])]
+
+    async def loader(ctx):
+        for core, target, addr, value in writes:
+            ctx.set(dut.load.valid, 1)
+            ctx.set(dut.load.payload, {"core": core, "target": target, "addr": addr,
+                                       "data": value})
+            await ctx.tick().until(dut.load.ready)
+        ctx.set(dut.load.valid, 0)
+
+    obs = run_inference(cfg_b, [image], dut=dut, before=loader)[0]
+    sb.check(sb.expect(cfg_b, image), obs, cycles=True)
+
+
+def test_config_validation():
+    net = NETS["dense_only"]()
+    with pytest.raises(ConfigError, match=r"cores \(P\) must be an integer in 1..32, not 0"):
+        HardwareConfig(net, cores=0)
+    with pytest.raises(ConfigError, match="membrane_bits 4 outside"):
+        HardwareConfig(net, cores=1, membrane_bits=4)
+    rate = R.random_network(np.random.default_rng(0), (1, 4, 4), [R.conv(2), R.classifier(2)],
+                            coding="rate", T=4)
+    with pytest.raises(ConfigError, match="implements TTFS coding only"):
+        HardwareConfig(rate, cores=1)
