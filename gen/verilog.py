@@ -6,7 +6,7 @@ import os
 import tempfile
 
 from amaranth.back import verilog
-from amaranth.hdl import Value
+from amaranth.hdl import Const, Value
 from amaranth.lib import wiring
 
 from golden.network import load as load_network
@@ -17,8 +17,14 @@ __all__ = ["emit", "build_config", "write_design", "top_ports"]
 
 
 def emit(component, name):
-    """Verilog text of a wiring.Component, with its ports named after the signature."""
-    return verilog.convert(component, name=name, emit_src=False, strip_internal_attrs=True)
+    """Verilog text of a wiring.Component, with its ports named after the signature.
+
+    Members that are constants (the ``ready`` of an ``always_ready`` stream) are not ports.
+    """
+    ports = [Value.cast(v) for _, _, v in component.signature.flatten(component)]
+    ports = [v for v in ports if not isinstance(v, Const)]
+    return verilog.convert(component, name=name, ports=ports, emit_src=False,
+                           strip_internal_attrs=True)
 
 
 def build_config(net, cores, *, trace=True, membrane_bits=None):
