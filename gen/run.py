@@ -1,0 +1,148 @@
+"""``python -m gen.run`` (``make run``): the main job on a network.
+
+Generates the accelerator (Verilog, memory images, manifest), simulates it on held-out images,
+checks every layer's events, the scores, the prediction and the per-layer cycle counts against
+the golden model, and writes a report (``report.md`` and ``report.json`` beside the Verilog).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from golden import cycles as cycle_model
+from golden import data, event
+from golden.network import NetworkError
+from rtl.config import ConfigError
+from verif import scoreboard as sb
+from verif.amaranth_sim import run_inference
+
+from .verilog import build_config, write_design
+
+#: nominal clock used to turn cycles into latency in the report (see constraints/)
+REPORT_CLOCK_MHZ = 100.0
+
+
+def simulate(cfg, images):
+    """(observations, seconds) of the images under Amaranth's simulator."""
+    t0 = time.time()
+    obs = run_inference(cfg, images)
+    return obs, time.time() - t0
+
+
+def run(net_name, P, n_images, out):
+    cfg = build_config(net_name, P)
+    net = cfg.network
+    t0 = time.time()
+    man = write_design(cfg, out)
+    gen_s = time.time() - t0
+    x, y = data.load(net_name if os.sep not in net_name else net.name, "heldout")
+    x, y = x[:n_images], y[:n_images]
+    obs, sim_s = simulate(cfg, x)
+    rows = []
+    mismatches = []
+    util_num = util_den = 0
+    for i, (image, label, o) in enumerate(zip(x, y, obs)):
+        exp = sb.expect(cfg, image)
+        try:
+            sb.check(exp, o, cycles=True)
+            ok = True
+        except sb.Mismatch as exc:
+            ok = False
+            mismatches.append(f"image {i}: {exc}")
+        durations = sb.phase_durations(o)
+        tr = event.run(net, image)
+        model = cycle_model.network_cycles(net, tr, P)
+        for layer, (integ, _), mc in zip(net.layers, durations, model):
+            if layer.kind == "conv2d" and layer.out_channels >= P:
+                util_num += mc.lane_ops
+                util_den += P * (integ - cycle_model.INTEGRATE_OVERHEAD)
+        cycles = sum(a + b for a, b in durations)
+        rows.append({"image": i, "label": int(label), "prediction": o.prediction,
+                     "golden": exp.prediction, "match": ok, "cycles": cycles,
+                     "events": int(tr.counts["events"]), "synops": int(tr.counts["synops"])})
+    n = len(rows)
+    cyc = np.array([r["cycles"] for r in rows])
+    report = {
+        "network": net.name, "cores": P, "T": net.T, "F": net.F, "coding": net.coding,
+        "fire_rule": net.fire_rule, "membrane_bits": cfg.membrane_bits,
+        "verilog": os.path.join(out, man["verilog"]),
+        "memory_bits": man["memory_bits_total"],
+        "images": n,
+        "rtl_equals_golden": sum(r["match"] for r in rows) / n,
+        "rtl_accuracy": sum(r["prediction"] == r["label"] for r in rows) / n,
+        "golden_accuracy": sum(r["golden"] == r["label"] for r in rows) / n,
+        "cycles_per_image": {"mean": float(cyc.mean()), "min": int(cyc.min()),
+                             "max": int(cyc.max())},
+        "latency_us_at_100MHz": float(cyc.mean()) / REPORT_CLOCK_MHZ,
+        "conv_integrate_utilisation": util_num / util_den if util_den else None,
+        "events_per_image": float(np.mean([r["events"] for r in rows])),
+        "synops_per_image": float(np.mean([r["synops"] for r in rows])),
+        "simulator": "amaranth",
+        "generate_s": round(gen_s, 3), "simulate_s": round(sim_s, 3),
+        "mismatches": mismatches[:10],
+        "per_image": rows,
+    }
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(markdown(report))
+    return report
+
+
+def markdown(r):
+    util = r["conv_integrate_utilisation"]
+    lines = [
+        f"# {r['network']} on P = {r['cores']} cores",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| coding, T, fire rule | {r['coding']}, {r['T']}, {r['fire_rule']} |",
+        f"| membrane width | {r['membrane_bits']} bits (F = {r['F']}) |",
+        f"| on-chip memory | {r['memory_bits']} bits |",
+        f"| images simulated ({r['simulator']}) | {r['images']} |",
+        f"| RTL equals golden (events, scores, prediction, cycles) | "
+        f"{100 * r['rtl_equals_golden']:.1f} % |",
+        f"| RTL accuracy on these images | {100 * r['rtl_accuracy']:.1f} % |",
+        f"| cycles per image (mean, min, max) | {r['cycles_per_image']['mean']:.0f}, "
+        f"{r['cycles_per_image']['min']}, {r['cycles_per_image']['max']} |",
+        f"| latency at 100 MHz | {r['latency_us_at_100MHz']:.1f} µs |",
+        f"| conv integrate utilisation | "
+        f"{'n/a' if util is None else f'{100 * util:.1f} %'} |",
+        f"| events, synaptic operations per image | {r['events_per_image']:.0f}, "
+        f"{r['synops_per_image']:.0f} |",
+        f"| generate, simulate | {r['generate_s']:.1f} s, {r['simulate_s']:.1f} s |",
+        "",
+    ]
+    if r["mismatches"]:
+        lines += ["## Mismatches", ""] + [f"- {m}" for m in r["mismatches"]] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m gen.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--net", default="digits")
+    ap.add_argument("--p", type=int, default=8)
+    ap.add_argument("--images", type=int, default=20, help="held-out images to simulate")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args(argv)
+    if a.images < 1:
+        print("run: error: --images must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        cfg_name = a.net
+        out = a.out or f"build/{os.path.basename(cfg_name).removesuffix('.json')}-p{a.p}"
+        r = run(cfg_name, a.p, a.images, out)
+    except (NetworkError, ConfigError, data.DatasetUnavailable, data.UnknownDataset) as exc:
+        print(f"run: error: {exc}", file=sys.stderr)
+        return 2
+    print(markdown(r))
+    print(f"run: report in {out}/report.md")
+    return 0 if r["rtl_equals_golden"] == 1.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
