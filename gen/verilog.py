@@ -71,8 +71,8 @@ def write_design(config, out_dir, *, name="snn_accel"):
     images = {}
     for p in range(config.cores):
         images[f"mem/core{p}_weights.hex"] = _hex_image(weights[p], 5)
-        images[f"mem/core{p}_bias.hex"] = _hex_image(biases[p], config.membrane_bits)
-        images[f"mem/core{p}_threshold.hex"] = _hex_image(thresholds[p], config.membrane_bits)
+    images["mem/params_bias.hex"] = _hex_image(biases, config.membrane_bits)
+    images["mem/params_threshold.hex"] = _hex_image(thresholds, config.membrane_bits)
     manifest = config.manifest()
     manifest["top"] = name
     manifest["verilog"] = f"{name}.v"

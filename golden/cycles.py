@@ -5,9 +5,11 @@ The schedule (rtl/, see docs/ARCHITECTURE.md):
 - integrate: the spike router expands each input event into ``max(1, n)`` cycles, where n is
   the number of operation bundles it sends (conv: reachable output positions x channel groups;
   dense: channel groups; an event that reaches nothing costs one cycle); the events follow each
-  other without bubbles. A fixed overhead covers the launch, the spike-buffer read latency, the
-  router's setup stage, the cores' write-back stage and the end-of-phase detection.
-- fire: one scan step per (group, pre-pool position); a group of lane results (one per window,
+  other without bubbles. The phase ends when the router is done and the cores have written the
+  last bundle back (``CORE_DRAIN`` cycles after it), plus a fixed overhead for the launch, the
+  spike-buffer read latency, the router's setup stage and the end-of-phase detection.
+- fire: P + 1 steps per channel group load the group's biases and thresholds into the cores,
+  then one scan step per (group, pre-pool position); a group of lane results (one per window,
   or per step without pooling) with m results to send freezes the scan for max(0, m - 1)
   cycles while the emitter sends them one per cycle (the last group, sent after the scan has
   ended, costs m); plus a fixed overhead.
@@ -24,10 +26,14 @@ from .event import fanout_range
 __all__ = ["LayerCycles", "layer_cycles", "network_cycles", "INTEGRATE_OVERHEAD",
            "FIRE_OVERHEAD"]
 
-#: launch + buffer read + router setup + iterator load + core write-back + phase change
-INTEGRATE_OVERHEAD = 6
-#: scan drain (stage 1, emitter) + phase change
-FIRE_OVERHEAD = 2
+#: launch + buffer read + router setup + iterator load + phase change
+INTEGRATE_OVERHEAD = 5
+#: the cores' decode and write-back stages after the last bundle
+CORE_DRAIN = 2
+#: an integrate phase without input events: launch, empty read-out, phase change
+INTEGRATE_EMPTY = 3
+#: scan drain (fire stages 1 and 2, emitter) + phase change
+FIRE_OVERHEAD = 3
 
 
 @dataclass
@@ -78,11 +84,21 @@ def layer_cycles(net, layer, P, in_events, out_spikes_flat):
     """Cycles of one layer given its input events (n, 2) and its pooled output spike times."""
     G = -(-layer.out_channels // P)
     bundles = _event_bundles(layer, G, in_events)
-    integrate = INTEGRATE_OVERHEAD + int(np.maximum(bundles, 1).sum())
+    cost = np.maximum(bundles, 1)
+    if len(cost) == 0:
+        integrate = INTEGRATE_EMPTY
+    else:
+        busy = int(cost.sum())
+        real = np.nonzero(bundles)[0]
+        # the phase ends when the router has expanded every event and the cores have written
+        # the last bundle back, whichever is later (trailing events may reach nothing)
+        drained = int(cost[:real[-1] + 1].sum()) + CORE_DRAIN if len(real) else 0
+        integrate = INTEGRATE_OVERHEAD + max(busy, drained)
     steps = G * layer.positions
     m = _fire_groups(layer, P, out_spikes_flat, net.T)
     # the emitter sends the last group after the scan has ended: m cycles instead of m - 1
-    fire = FIRE_OVERHEAD + steps + int(np.maximum(m - 1, 0).sum()) + int(m[-1] > 0)
+    fire = (FIRE_OVERHEAD + steps + G * (P + 1) + int(np.maximum(m - 1, 0).sum())
+            + int(m[-1] > 0))
     lane_ops = int((bundles // G * layer.out_channels).sum()) if G else 0
     return LayerCycles(integrate=integrate, fire=fire, bundles=int(bundles.sum()),
                        lane_ops=lane_ops)

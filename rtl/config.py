@@ -10,7 +10,8 @@ Memory layouts (P neuron cores; output channel ``co = g * P + p`` lives in core 
 - weights, per core: layer ``l`` starts at ``weight_base[l]``; conv entry
   ``((g * C_in + c) * K + ky) * K + kx``, dense entry ``g * N_in + i``. Lanes past C_out hold the
   zero code, so an idle lane adds nothing.
-- bias/threshold, per core: entry ``param_base[l] + g``.
+- bias/threshold, one memory shared by the cores: entry ``(param_base[l] + g) * P + p``,
+  loaded into core ``p``'s registers when the fire phase reaches group ``g``.
 - membranes, per core: entry ``g * positions + oy * W_out + ox`` (positions = H_out * W_out,
   1 for dense layers); each layer reuses the memory from address 0.
 - spike buffers (two, ping-pong): events ``(c, y, x, k)`` in write order; a dense layer's
@@ -202,25 +203,25 @@ class HardwareConfig:
         return [list(map(int, r)) for r in img]
 
     def param_images(self):
-        """Per-core bias and threshold memory contents: (bias lists, threshold lists)."""
+        """Parameter memory contents: (biases, thresholds), entry (param_base + g) * P + p."""
         P = self._P
-        bias = np.zeros((P, self.param_depth), dtype=np.int64)
-        theta = np.ones((P, self.param_depth), dtype=np.int64)
+        bias = np.zeros(self.param_depth * P, dtype=np.int64)
+        theta = np.ones(self.param_depth * P, dtype=np.int64)
         for l, d in zip(self._net.layers, self._layers):
             for co in range(d.out_c):
                 g, p = divmod(co, P)
-                bias[p, d.param_base + g] = l.bias[co]
+                entry = (d.param_base + g) * P + p
+                bias[entry] = l.bias[co]
                 if l.threshold is not None:
-                    theta[p, d.param_base + g] = l.threshold[co]
-        return [list(map(int, r)) for r in bias], [list(map(int, r)) for r in theta]
+                    theta[entry] = l.threshold[co]
+        return [int(b) for b in bias], [int(t) for t in theta]
 
     def manifest(self):
         """JSON-ready description: parameters, widths and memory sizes."""
         P = self._P
         mems = {
             "weights": {"instances": P, "depth": self.weight_depth, "width": contract.CODE_BITS},
-            "bias": {"instances": P, "depth": self.param_depth, "width": self._mbits},
-            "threshold": {"instances": P, "depth": self.param_depth, "width": self._mbits},
+            "params": {"instances": 1, "depth": self.param_depth * P, "width": 2 * self._mbits},
             "membrane": {"instances": P, "depth": self.membrane_depth, "width": self._mbits},
             "spike_buffer": {"instances": 2, "depth": self.spike_depth,
                              "width": self.c_bits + self.y_bits + self.x_bits + self.k_bits},

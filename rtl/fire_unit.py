@@ -1,6 +1,6 @@
 """TTFS fire unit: the first spike time of a membrane at the end of a layer."""
 
-from amaranth.hdl import Module, signed, unsigned
+from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,8 +18,8 @@ class FireUnit(wiring.Component):
         k         (out): first spike time; T when there is no spike.
         spike     (out): 1 when k < T.
 
-    The T comparisons run in parallel (each a constant shift of V and a constant multiple of
-    Theta) and a priority encoder picks the smallest k.
+    The T comparisons run in parallel, each of V against a constant right shift of
+    ``c4 * Theta - 1`` (no wider than the membrane), and a priority encoder picks the smallest k.
     """
 
     def __init__(self, *, membrane_bits, steps, rule="round"):
@@ -40,8 +40,14 @@ class FireUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         T = self._T
-        # 4 * (V << k) >= c4[k] * Theta, evaluated for every k at once; Amaranth widens both sides
-        hits = [(self.value << (k + 2)) >= self.threshold * self._c4[k] for k in range(T)]
+        # 4 * (V << k) >= c4 * Theta  <=>  V > (c4 * Theta - 1) >> (k + 2)   (Theta > 0):
+        # one (c4 * Theta - 1) per distinct c4, then narrow comparisons of V against its shifts
+        theta = self.threshold.as_unsigned()[:-1]  # Theta is positive
+        limits = {c4: Signal(unsigned(len(theta) + 2), name=f"limit{c4}")
+                  for c4 in sorted(set(self._c4))}
+        for c4, limit in limits.items():
+            m.d.comb += limit.eq(theta * c4 - 1)
+        hits = [self.value > (limits[self._c4[k]] >> (k + 2)) for k in range(T)]
         m.d.comb += self.k.eq(T)
         for k in reversed(range(T)):  # the last assignment wins: the smallest k that hits
             with m.If(hits[k]):

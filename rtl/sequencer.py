@@ -2,7 +2,7 @@
 
 import enum
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -21,30 +21,37 @@ class Phase(enum.IntEnum):
 
 
 def tag_layout(config):
-    """Where a fire-phase group lands: channel group g and output (pooled) row and column."""
+    """Where a fire-phase group lands: channel group g, output (pooled) row and column, and how
+    many of the P lanes are real channels."""
     return data.StructLayout({"g": max(1, (max(d.groups for d in config.layers) - 1)
                                        .bit_length()),
-                              "y": config.y_bits, "x": config.x_bits})
+                              "y": config.y_bits, "x": config.x_bits,
+                              "lanes": config.cores.bit_length()})
 
 
 class LayerSequencer(wiring.Component):
     """Runs one inference: input phase, then integrate and fire for each layer of the descriptor
     table (one constant entry per layer, see ``config.LayerDescriptor``), then the prediction.
 
-    Status ports (``phase``, ``layer``) let a testbench time every phase. Control ports:
+    Status: ``phase`` (``Phase``) and ``layer`` let a testbench time every phase.
 
+    Control:
         pixel_valid (in): a pixel waits; starts an inference when idle.
         encoder_start (out), encoder_done (in): input phase.
         clear (out, 2), start (out, 2): per spike buffer; ``read_sel`` (out) is the buffer the
-            current layer reads (the other is written).
-        read_done (in), router_idle (in), cores_idle (in): end of integration.
-        desc (out): the current layer's descriptor.
-        fire_* (out): the scan. ``fire_advance`` = not ``emit_stall``; a step issued with
-            ``fire_valid`` reads membrane ``fire_maddr`` and parameters ``fire_paddr``; one
-            advance later ``stage1_*`` describe that step (``stage1_first``/``stage1_last``:
-            it opens/closes a pool window; ``stage1_tag``: output group position).
+            current layer reads (the other one is written).
+        read_done, router_idle, cores_idle (in): end of integration.
+        desc (out): the current layer's descriptor (registered).
+        fire_phase, fire_advance, fire_valid, fire_maddr (out): the scan. ``fire_advance`` =
+            not ``emit_stall``. Each channel group starts with P + 1 parameter steps: step j
+            reads parameter entry ``(param_base + g) * P + j`` (``param_addr``, ``param_en``)
+            and step j + 1 loads it into core j (``param_load``, one-hot). Then one step per
+            pre-pool position reads membrane ``fire_maddr``.
+        stage2_valid, stage2_first, stage2_last, stage2_tag (out): the step in the cores' fire
+            stage 2 (two advances after it was issued): it opens / closes a pool window, and
+            where its group lands.
         emit_idle (in): the emitter has sent everything.
-        classifier (out): the current layer is the classifier (the emitter feeds the scores).
+        classifier (out): the current layer is the classifier.
         predict_valid (out) / predict_ready (in): the prediction handshake.
     """
 
@@ -53,7 +60,7 @@ class LayerSequencer(wiring.Component):
         desc = descriptor_layout(config)
         L = len(config.layers)
         self._tag = tag_layout(config)
-        mdepth, pdepth = config.membrane_depth, config.param_depth
+        mdepth, pdepth = config.membrane_depth, config.param_depth * config.cores
         super().__init__({
             "phase": Out(3), "layer": Out(range(L)),
             "pixel_valid": In(1), "encoder_start": Out(1), "encoder_done": In(1),
@@ -61,9 +68,11 @@ class LayerSequencer(wiring.Component):
             "read_done": In(1), "router_idle": In(1), "cores_idle": In(1),
             "desc": Out(desc),
             "fire_phase": Out(1), "fire_advance": Out(1), "fire_valid": Out(1),
-            "fire_maddr": Out(range(max(2, mdepth))), "fire_paddr": Out(range(max(2, pdepth))),
-            "stage1_valid": Out(1), "stage1_first": Out(1), "stage1_last": Out(1),
-            "stage1_tag": Out(self._tag),
+            "fire_maddr": Out(range(max(2, mdepth))),
+            "param_addr": Out(range(max(2, pdepth))), "param_en": Out(1),
+            "param_load": Out(config.cores),
+            "stage2_valid": Out(1), "stage2_first": Out(1), "stage2_last": Out(1),
+            "stage2_tag": Out(self._tag),
             "emit_stall": In(1), "emit_idle": In(1),
             "classifier": Out(1),
             "predict_valid": Out(1), "predict_ready": In(1),
@@ -72,41 +81,68 @@ class LayerSequencer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self._config
+        P = cfg.cores
         L = len(cfg.layers)
         d = self.desc
 
+        # the descriptor table; registered, the datapath reads it two or more cycles after a
+        # layer change
         with m.Switch(self.layer):
             for i, ld in enumerate(cfg.layers):
                 with m.Case(i):
-                    m.d.comb += d.eq(d.shape().const(descriptor_value(cfg, ld)))
+                    m.d.sync += d.eq(d.shape().const(descriptor_value(cfg, ld)))
         m.d.comb += self.classifier.eq(self.layer == L - 1)
 
-        # -- fire scan: g, then pooled row/column, then the 2x2 window --------------------------
-        g = Signal(self.stage1_tag.g.shape(), name="scan_g")
+        # -- fire scan ---------------------------------------------------------------------------
+        # order: group g, then [P + 1 parameter steps], pooled row, pooled column, 2x2 window
+        scanning = Signal(name="scan_active")
+        loading = Signal(name="scan_loading")
+        load_step = Signal(range(P + 1), name="scan_load_step")
+        g = Signal.like(self.stage2_tag.g, name="scan_g")
         py = Signal(cfg.y_bits, name="scan_py")
         px = Signal(cfg.x_bits, name="scan_px")
         dy = Signal(name="scan_dy")
         dx = Signal(name="scan_dx")
-        scanning = Signal(name="scan_active")
+        lanes_left = Signal.like(d.out_c, name="scan_lanes_left")
+        # addresses kept as running sums: no multiplier on the membrane address path
+        group_base = Signal.like(self.fire_maddr, name="scan_group_base")
+        row_base = Signal.like(self.fire_maddr, name="scan_row_base")
+        col_base = Signal.like(self.fire_maddr, name="scan_col_base")
         pool = d.pool
-        rows = Signal.like(d.out_h, name="scan_rows")
-        cols = Signal.like(d.out_w, name="scan_cols")
-        m.d.comb += [rows.eq(d.out_h >> pool), cols.eq(d.out_w >> pool)]
-        y = (py << pool) | dy
-        x = (px << pool) | dx
+        rows = d.out_h >> pool
+        cols = d.out_w >> pool
         m.d.comb += [
-            self.fire_valid.eq(scanning),
             self.fire_advance.eq(~self.emit_stall),
-            self.fire_maddr.eq(g * d.positions + y * d.out_w + x),
-            self.fire_paddr.eq(d.param_base + g),
+            self.fire_valid.eq(scanning & ~loading),
+            self.fire_maddr.eq(group_base + row_base + col_base + Mux(dy, d.out_w, 0) + dx),
+            self.param_en.eq(self.fire_advance),
         ]
-        window_last = ~pool | (dy & dx)
-        with m.If(scanning & self.fire_advance):
+        advance = scanning & self.fire_advance
+        with m.If(advance & loading):
+            m.d.sync += load_step.eq(load_step + 1)
+            with m.If(load_step != P):
+                m.d.sync += self.param_addr.eq(self.param_addr + 1)
+            with m.If(load_step != 0):
+                m.d.comb += self.param_load.eq(1 << (load_step - 1).as_unsigned())
+            with m.If(load_step == P):
+                m.d.sync += loading.eq(0)
+
+        stage1 = {n: Signal(name=f"stage1_{n}") for n in ("valid", "first", "last")}
+        stage1_tag = Signal(self._tag, name="stage1_tag")
+        with m.If(self.fire_advance):
             m.d.sync += [
-                self.stage1_first.eq(~pool | (~dy & ~dx)),
-                self.stage1_last.eq(window_last),
-                self.stage1_tag.g.eq(g), self.stage1_tag.y.eq(py), self.stage1_tag.x.eq(px),
+                stage1["valid"].eq(self.fire_valid),
+                stage1["first"].eq(~pool | (~dy & ~dx)),
+                stage1["last"].eq(~pool | (dy & dx)),
+                stage1_tag.g.eq(g), stage1_tag.y.eq(py), stage1_tag.x.eq(px),
+                stage1_tag.lanes.eq(Mux(lanes_left > P, P, lanes_left)),
+                self.stage2_valid.eq(stage1["valid"]),
+                self.stage2_first.eq(stage1["first"]),
+                self.stage2_last.eq(stage1["last"]),
+                self.stage2_tag.eq(stage1_tag),
             ]
+
+        with m.If(advance & ~loading):
             with m.If(pool & ~dx):
                 m.d.sync += dx.eq(1)
             with m.Elif(pool & ~dy):
@@ -114,19 +150,17 @@ class LayerSequencer(wiring.Component):
             with m.Else():
                 m.d.sync += [dx.eq(0), dy.eq(0)]
                 with m.If(px != cols - 1):
-                    m.d.sync += px.eq(px + 1)
+                    m.d.sync += [px.eq(px + 1), col_base.eq(col_base + (1 << pool))]
                 with m.Else():
-                    m.d.sync += px.eq(0)
+                    m.d.sync += [px.eq(0), col_base.eq(0)]
                     with m.If(py != rows - 1):
-                        m.d.sync += py.eq(py + 1)
+                        m.d.sync += [py.eq(py + 1), row_base.eq(row_base + (d.out_w << pool))]
                     with m.Else():
-                        m.d.sync += py.eq(0)
-                        with m.If(g != d.groups - 1):
-                            m.d.sync += g.eq(g + 1)
-                        with m.Else():
-                            m.d.sync += [g.eq(0), scanning.eq(0)]
-        with m.If(self.fire_advance):
-            m.d.sync += self.stage1_valid.eq(scanning)
+                        m.d.sync += [py.eq(0), row_base.eq(0), loading.eq(1), load_step.eq(0),
+                                     g.eq(g + 1), group_base.eq(group_base + d.positions),
+                                     lanes_left.eq(lanes_left - P)]
+                        with m.If(g == d.groups - 1):
+                            m.d.sync += scanning.eq(0)
 
         # -- phase FSM ---------------------------------------------------------------------------
         launched = Signal(name="phase_launched")
@@ -136,11 +170,11 @@ class LayerSequencer(wiring.Component):
                 m.d.comb += self.phase.eq(Phase.IDLE)
                 with m.If(self.pixel_valid):
                     m.d.comb += [self.encoder_start.eq(1), self.clear.eq(0b01)]
-                    m.d.sync += [self.layer.eq(0), self.read_sel.eq(0), launched.eq(1)]
+                    m.d.sync += [self.layer.eq(0), self.read_sel.eq(0)]
                     m.next = "INPUT"
             with m.State("INPUT"):
                 m.d.comb += self.phase.eq(Phase.INPUT)
-                with m.If(~launched & self.encoder_done):
+                with m.If(self.encoder_done):
                     m.d.sync += launched.eq(1)
                     m.next = "INTEGRATE"
             with m.State("INTEGRATE"):
@@ -149,19 +183,22 @@ class LayerSequencer(wiring.Component):
                     # first cycle: read the current buffer out, empty the other one
                     m.d.comb += [self.start.eq(1 << self.read_sel),
                                  self.clear.eq(1 << ~self.read_sel)]
-                    m.d.sync += launched.eq(0)
                 with m.Elif(self.read_done & self.router_idle & self.cores_idle):
-                    m.d.sync += [scanning.eq(1), g.eq(0), py.eq(0), px.eq(0), dy.eq(0), dx.eq(0),
+                    m.d.sync += [scanning.eq(1), loading.eq(1), load_step.eq(0),
+                                 g.eq(0), py.eq(0), px.eq(0), dy.eq(0), dx.eq(0),
+                                 group_base.eq(0), row_base.eq(0), col_base.eq(0),
+                                 lanes_left.eq(d.out_c), self.param_addr.eq(d.param_base * P),
                                  launched.eq(1)]
                     m.next = "FIRE"
             with m.State("FIRE"):
                 m.d.comb += [self.phase.eq(Phase.FIRE), self.fire_phase.eq(1)]
-                with m.If(~launched & ~scanning & ~self.stage1_valid & self.emit_idle):
+                with m.If(~launched & ~scanning & ~stage1["valid"] & ~self.stage2_valid &
+                          self.emit_idle):
                     with m.If(self.classifier):
                         m.next = "PREDICT"
                     with m.Else():
-                        m.d.sync += [self.layer.eq(self.layer + 1), self.read_sel.eq(~self.read_sel),
-                                     launched.eq(1)]
+                        m.d.sync += [self.layer.eq(self.layer + 1),
+                                     self.read_sel.eq(~self.read_sel), launched.eq(1)]
                         m.next = "INTEGRATE"
             with m.State("PREDICT"):
                 m.d.comb += [self.phase.eq(Phase.PREDICT), self.predict_valid.eq(1)]

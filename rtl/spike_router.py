@@ -23,7 +23,7 @@ def descriptor_layout(config):
         "in_hw": _w(max(d.in_h * d.in_w for d in ds)),
         "kernel": _w(mx("kernel")), "kk": _w(max(d.kernel ** 2 for d in ds)),
         "stride": 2, "padding": _w(mx("padding")),
-        "out_h": _w(mx("out_h")), "out_w": _w(mx("out_w")),
+        "out_c": _w(mx("out_c")), "out_h": _w(mx("out_h")), "out_w": _w(mx("out_w")),
         "groups": _w(mx("groups")), "positions": _w(mx("positions")),
         "pool": 1,
         "weight_base": _w(config.weight_depth), "param_base": _w(config.param_depth),
@@ -35,7 +35,8 @@ def descriptor_value(config, d):
     """The constant a descriptor table entry holds."""
     return {"kind": d.kind, "in_h": d.in_h, "in_w": d.in_w, "in_hw": d.in_h * d.in_w,
             "kernel": d.kernel, "kk": d.kernel ** 2, "stride": d.stride, "padding": d.padding,
-            "out_h": d.out_h, "out_w": d.out_w, "groups": d.groups, "positions": d.positions,
+            "out_c": d.out_c, "out_h": d.out_h, "out_w": d.out_w, "groups": d.groups,
+            "positions": d.positions,
             "pool": d.pool, "weight_base": d.weight_base, "param_base": d.param_base,
             "fan_in": d.fan_in}
 

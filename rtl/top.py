@@ -9,7 +9,8 @@ from golden import contract
 from .events import event_layout
 from .input_encoder import InputEncoder
 from .max_pool import EarliestSpikePool
-from .neuron_core import NeuronCore, load_layout, op_layout
+from .neuron_core import LOAD_THRESHOLD, LOAD_WEIGHT, NeuronCore, op_layout
+from .param_memory import ParamMemory
 from .sequencer import LayerSequencer, tag_layout
 from .spike_buffer import SpikeBuffer
 from .spike_emitter import SpikeEmitter
@@ -44,10 +45,9 @@ class Accelerator(wiring.Component):
         self._trace = data.StructLayout({"layer": config.layer_bits, "c": config.c_bits,
                                          "y": config.y_bits, "x": config.x_bits,
                                          "k": config.k_bits})
-        core_load = load_layout(weight_depth=config.weight_depth, param_depth=config.param_depth,
-                                membrane_bits=config.membrane_bits)
-        self._load = data.StructLayout({"core": range(max(2, config.cores)),
-                                        "target": 2, "addr": core_load.members["addr"],
+        addr_bits = max(1, (max(config.weight_depth, config.param_depth) - 1).bit_length())
+        self._load = data.StructLayout({"core": range(max(2, config.cores)), "target": 2,
+                                        "addr": addr_bits,
                                         "data": signed(config.membrane_bits)})
         ports = {
             "pixels": In(stream.Signature(8)),
@@ -81,11 +81,13 @@ class Accelerator(wiring.Component):
         m.submodules.router = router = SpikeRouter(self._event, ops, descriptor_layout(cfg))
         weights = cfg.weight_images()
         biases, thresholds = cfg.param_images()
+        m.submodules.params = params = ParamMemory(membrane_bits=cfg.membrane_bits,
+                                                   bias_init=biases, threshold_init=thresholds)
         cores = []
         for p in range(P):
             core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
-                              rule=cfg.fire_rule, weight_init=weights[p], bias_init=biases[p],
-                              threshold_init=thresholds[p], membrane_depth=cfg.membrane_depth)
+                              rule=cfg.fire_rule, weight_init=weights[p],
+                              membrane_depth=cfg.membrane_depth)
             m.submodules[f"core{p}"] = core
             cores.append(core)
         m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))
@@ -161,27 +163,23 @@ class Accelerator(wiring.Component):
         m.d.comb += seq.cores_idle.eq(cores_idle)
 
         # -- fire: scan -> cores -> pool -> emitter ---------------------------------------------
+        m.d.comb += [params.read_addr.eq(seq.param_addr), params.read_en.eq(seq.param_en)]
         for p, core in enumerate(cores):
             m.d.comb += [
                 core.fire_phase.eq(seq.fire_phase), core.fire_advance.eq(seq.fire_advance),
                 core.fire_valid.eq(seq.fire_valid), core.fire_maddr.eq(seq.fire_maddr),
-                core.fire_paddr.eq(seq.fire_paddr),
+                core.param.valid.eq(seq.param_load[p]), core.param.p.eq(params.read_data),
                 pool.k[p].eq(core.k),
             ]
         m.d.comb += [
-            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage1_valid),
-            pool.first.eq(seq.stage1_first), pool.last.eq(seq.stage1_last),
+            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage2_valid),
+            pool.first.eq(seq.stage2_first), pool.last.eq(seq.stage2_last),
             seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
             emit.group_valid.eq(pool.out_valid & seq.fire_phase),
-            emit.group_tag.eq(seq.stage1_tag),
+            emit.group_tag.eq(seq.stage2_tag),
         ]
-        channels = Signal(range(max(2, max(d.out_c for d in cfg.layers) + 1)), name="out_c")
-        with m.Switch(seq.layer):
-            for i, d in enumerate(cfg.layers):
-                with m.Case(i):
-                    m.d.comb += channels.eq(d.out_c)
         for p, core in enumerate(cores):
-            active = seq.stage1_tag.g * P + p < channels
+            active = p < seq.stage2_tag.lanes
             m.d.comb += [
                 emit.group_lanes[p].k.eq(pool.out_k[p]),
                 emit.group_lanes[p].value.eq(core.value),
@@ -206,12 +204,19 @@ class Accelerator(wiring.Component):
 
         # -- host load -------------------------------------------------------------------------
         idle = seq.phase == 0
+        load = self.load.valid & idle
         m.d.comb += self.load.ready.eq(idle)
         for p, core in enumerate(cores):
             m.d.comb += [
-                core.load.valid.eq(self.load.valid & idle & (self.load.p.core == p)),
-                core.load.p.target.eq(self.load.p.target),
-                core.load.p.addr.eq(self.load.p.addr),
-                core.load.p.data.eq(self.load.p.data),
+                core.weight_load.valid.eq(load & (self.load.p.core == p) &
+                                          (self.load.p.target == LOAD_WEIGHT)),
+                core.weight_load.p.addr.eq(self.load.p.addr),
+                core.weight_load.p.data.eq(self.load.p.data),
             ]
+        m.d.comb += [
+            params.write.valid.eq(load & (self.load.p.target != LOAD_WEIGHT)),
+            params.write.p.entry.eq(self.load.p.addr * P + self.load.p.core),
+            params.write.p.half.eq(self.load.p.target == LOAD_THRESHOLD),
+            params.write.p.data.eq(self.load.p.data),
+        ]
         return m

@@ -76,9 +76,8 @@ def test_load_port_replaces_weights():
     for p, img in enumerate(cfg_b.weight_images()):
         writes += [(p, LOAD_WEIGHT, a, v) for a, v in enumerate(img)]
     bias, theta = cfg_b.param_images()
-    for p in range(2):
-        writes += [(p, LOAD_BIAS, a, v) for a, v in enumerate(bias[p])]
-        writes += [(p, LOAD_THRESHOLD, a, v) for a, v in enumerate(theta[p])]
+    for entry, (b, t) in enumerate(zip(bias, theta)):  # entry = addr * P + core
+        writes += [(entry % 2, LOAD_BIAS, entry // 2, b), (entry % 2, LOAD_THRESHOLD, entry // 2, t)]
 
     async def loader(ctx):
         for core, target, addr, value in writes:

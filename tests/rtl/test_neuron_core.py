@@ -14,12 +14,12 @@ def test_integrate_then_fire(seed):
     rng = np.random.default_rng(seed)
     T, rule = int(rng.integers(1, 9)), ["round", "floor"][seed % 2]
     F = contract.min_frac_bits("ttfs", T)
-    mbits, mdepth, wdepth, pdepth = F + 8, 12, 40, 3
+    mbits, mdepth, wdepth, groups = F + 8, 12, 40, 3
     weights = [int(c) for c in rng.choice([0, 14, 15, 16, 30, 3, 20, 9], size=wdepth)]
-    bias = [int(b) for b in rng.integers(-(1 << F), 1 << F, size=pdepth)]
-    theta = [int(t) for t in rng.integers(1, 1 << (F + 2), size=pdepth)]
+    bias = [int(b) for b in rng.integers(-(1 << F), 1 << F, size=groups)]
+    theta = [int(t) for t in rng.integers(1, 1 << (F + 2), size=groups)]
     dut = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule, weight_init=weights,
-                     bias_init=bias, threshold_init=theta, membrane_depth=mdepth)
+                     membrane_depth=mdepth)
     rounds = []
     for _ in range(2):  # the fire scan clears the membranes for the second round
         ops = []
@@ -32,11 +32,10 @@ def test_integrate_then_fire(seed):
             if e != contract.ZERO_EXP:
                 v = 1 << int(contract.synapse_shift(e, k, F))
                 U[m] += -v if contract.code_sign(weights[w]) else v
-        paddr = [int(p) for p in rng.integers(0, pdepth, size=mdepth)]
-        rounds.append((ops, U, paddr))
+        rounds.append((ops, U))
 
     async def bench(ctx):
-        for ops, U, paddr in rounds:
+        for ops, U in rounds:
             ctx.set(dut.fire_phase, 0)
             for op in ops:
                 while rng.random() < 0.2:  # gaps in the operation stream
@@ -49,27 +48,33 @@ def test_integrate_then_fire(seed):
             while not ctx.get(dut.idle):
                 await ctx.tick()
             ctx.set(dut.fire_phase, 1)
-            steps = list(range(mdepth))
-            stage1 = None
             seen = []
-            while steps or stage1 is not None:
-                adv = rng.random() < 0.7
-                ctx.set(dut.fire_advance, int(adv))
-                ctx.set(dut.fire_valid, int(bool(steps)))
-                if steps:
-                    ctx.set(dut.fire_maddr, steps[0])
-                    ctx.set(dut.fire_paddr, paddr[steps[0]])
-                if stage1 is not None and adv:
-                    seen.append((stage1, ctx.get(dut.value), ctx.get(dut.k)))
+            per_group = mdepth // groups
+            for gi in range(groups):
+                # parameters of the group, loaded while no step is in flight
+                ctx.set(dut.param.valid, 1)
+                ctx.set(dut.param.payload, {"bias": bias[gi], "threshold": theta[gi]})
                 await ctx.tick()
-                if adv:
-                    stage1 = steps.pop(0) if steps else None
+                ctx.set(dut.param.valid, 0)
+                steps = list(range(gi * per_group, (gi + 1) * per_group))
+                pipe = [None, None]  # stage 1, stage 2
+                while steps or any(s is not None for s in pipe):
+                    adv = rng.random() < 0.7
+                    ctx.set(dut.fire_advance, int(adv))
+                    ctx.set(dut.fire_valid, int(bool(steps)))
+                    if steps:
+                        ctx.set(dut.fire_maddr, steps[0])
+                    if pipe[1] is not None and adv:
+                        seen.append((pipe[1], gi, ctx.get(dut.value), ctx.get(dut.k)))
+                    await ctx.tick()
+                    if adv:
+                        pipe = [steps.pop(0) if steps else None, pipe[0]]
             ctx.set(dut.fire_advance, 0)
             ctx.set(dut.fire_valid, 0)
-            assert [a for a, _, _ in seen] == list(range(mdepth))
-            for a, value, k in seen:
-                want = int(U[a]) + bias[paddr[a]]
+            assert [a for a, _, _, _ in seen] == list(range(mdepth))
+            for a, gi, value, k in seen:
+                want = int(U[a]) + bias[gi]
                 assert value == want, (a, value, want)
-                assert k == int(contract.ttfs_fire(want, theta[paddr[a]], T, rule))
+                assert k == int(contract.ttfs_fire(want, theta[gi], T, rule))
 
     simulate(dut, bench)
