@@ -8,7 +8,7 @@ The schedule (rtl/, see docs/ARCHITECTURE.md):
   other without bubbles. The phase ends when the router is done and the cores have written the
   last bundle back (``CORE_DRAIN`` cycles after it), plus a fixed overhead for the launch, the
   spike-buffer read latency, the router's setup stage and the end-of-phase detection.
-- fire: P + 1 steps per channel group load the group's biases and thresholds into the cores,
+- fire: P + LOAD_LEAD steps per channel group load the group's biases and thresholds into the cores,
   then one scan step per (group, pre-pool position); a group of lane results (one per window,
   or per step without pooling) with m results to send freezes the scan for max(0, m - 1)
   cycles while the emitter sends them one per cycle (the last group, sent after the scan has
@@ -27,13 +27,15 @@ __all__ = ["LayerCycles", "layer_cycles", "network_cycles", "INTEGRATE_OVERHEAD"
            "FIRE_OVERHEAD"]
 
 #: launch + buffer read + router setup + iterator load + phase change
-INTEGRATE_OVERHEAD = 5
+INTEGRATE_OVERHEAD = 7
 #: the cores' decode and write-back stages after the last bundle
-CORE_DRAIN = 2
+CORE_DRAIN = 4
 #: an integrate phase without input events: launch, empty read-out, phase change
 INTEGRATE_EMPTY = 3
-#: scan drain (fire stages 1 and 2, emitter) + phase change
-FIRE_OVERHEAD = 3
+#: parameter steps per channel group beyond P (rtl.sequencer.LOAD_LEAD)
+LOAD_LEAD = 2
+#: scan drain (fire stages, emitter) + phase change
+FIRE_OVERHEAD = 4
 
 
 @dataclass
@@ -97,7 +99,7 @@ def layer_cycles(net, layer, P, in_events, out_spikes_flat):
     steps = G * layer.positions
     m = _fire_groups(layer, P, out_spikes_flat, net.T)
     # the emitter sends the last group after the scan has ended: m cycles instead of m - 1
-    fire = (FIRE_OVERHEAD + steps + G * (P + 1) + int(np.maximum(m - 1, 0).sum())
+    fire = (FIRE_OVERHEAD + steps + G * (P + LOAD_LEAD) + int(np.maximum(m - 1, 0).sum())
             + int(m[-1] > 0))
     lane_ops = int((bundles // G * layer.out_channels).sum()) if G else 0
     return LayerCycles(integrate=integrate, fire=fire, bundles=int(bundles.sum()),

@@ -35,24 +35,30 @@ class NeuronCore(wiring.Component):
     """One of the P neuron cores; core ``p`` owns output channels ``co = g * P + p``.
 
     Integrate (``fire_phase`` = 0): ``op`` carries one synaptic operation per cycle and is
-    always ready. Three stages: A reads the weight code; B decodes it with the spike time
-    (``WeightDecoder``) into the increment ``+-(1 << (F - e - k))`` and reads the membrane;
-    C adds and writes the membrane back. A membrane read does not see the write of the same
-    cycle, so when the operation in C hits the address written by the one before it, C takes
-    the value just written (forwarding); back-to-back hits cost nothing.
+    always ready. Five stages, so that no memory output feeds logic before a register: A reads
+    the weight code, B registers it, C decodes it with the spike time (``WeightDecoder``) into
+    the increment ``+-(1 << (F - e - k))`` and reads the membrane, D registers the membrane, E
+    adds and writes back. The read in C misses the writes of the two operations ahead of it, so
+    E forwards the newer matching one: back-to-back hits on a membrane cost nothing.
 
     Fire (``fire_phase`` = 1): a pipeline with a global enable ``fire_advance`` (0 freezes it:
     the read port holds its data and nothing is written). A step issued with ``fire_valid``
-    reads membrane ``fire_maddr``; one advance later (stage 1) V = U + B is formed and the
-    membrane is cleared to zero as the step leaves stage 1; one advance after that (stage 2)
-    ``value`` = V and ``k``/``spike`` (``FireUnit``) are valid.
+    reads membrane ``fire_maddr``; at the next advance the membrane is registered and cleared to
+    zero; at the one after, V = U + B is registered; then ``value`` = V and ``k``/``spike``
+    (``FireUnit``) are valid until the next advance.
 
-    ``param`` loads B and Theta of the channel group about to be fired (always ready); the
-    sequencer loads it only while no step of the previous group is in stage 1 or 2.
+    ``param`` loads B and Theta of the channel group about to be fired (always ready): B is
+    used when V is registered, Theta while ``k`` is valid; the sequencer loads them only after
+    the previous group's last step has used them.
 
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
     """
+
+    #: advances from issuing a fire step to its k being valid
+    FIRE_LATENCY = 3
+    #: integrate pipeline stages (A..E)
+    INTEGRATE_STAGES = 5
 
     def __init__(self, *, membrane_bits, frac_bits, steps, rule, weight_init, membrane_depth):
         self._mbits = membrane_bits
@@ -109,47 +115,59 @@ class NeuronCore(wiring.Component):
         with m.If(self.param.valid):
             m.d.sync += [bias.eq(self.param.p.bias), threshold.eq(self.param.p.threshold)]
 
-        # -- integrate: A reads the weight -----------------------------------------------------
+        # -- integrate: A reads the weight, B registers the code ------------------------------
         m.d.comb += [w_rd.addr.eq(self.op.p.waddr), w_rd.en.eq(1)]
-        intb_valid = Signal(name="intb_valid")
-        intb_maddr = Signal.like(self.op.p.maddr, name="intb_maddr")
+        stages = "bcde"
+        valid = {x: Signal(name=f"int{x}_valid") for x in stages}
+        maddr = {x: Signal.like(self.op.p.maddr, name=f"int{x}_maddr") for x in stages}
+        m.d.sync += [valid["b"].eq(~self.fire_phase & self.op.valid),
+                     maddr["b"].eq(self.op.p.maddr)]
+        for prev, nxt in zip(stages, stages[1:]):
+            m.d.sync += [valid[nxt].eq(valid[prev]), maddr[nxt].eq(maddr[prev])]
         intb_k = Signal.like(self.op.p.k, name="intb_k")
-        m.d.sync += [intb_valid.eq(~self.fire_phase & self.op.valid),
-                     intb_maddr.eq(self.op.p.maddr), intb_k.eq(self.op.p.k)]
+        intc_k = Signal.like(self.op.p.k, name="intc_k")
+        intc_code = Signal(contract.CODE_BITS, name="intc_code")
+        m.d.sync += [intb_k.eq(self.op.p.k), intc_k.eq(intb_k), intc_code.eq(w_rd.data)]
 
-        # -- integrate: B decodes the increment, reads the membrane ---------------------------
-        m.d.comb += [decoder.code.eq(w_rd.data), decoder.k.eq(intb_k)]
+        # -- integrate: C decodes the increment and reads the membrane ---------------------
+        m.d.comb += [decoder.code.eq(intc_code), decoder.k.eq(intc_k)]
         # two's complement of +-(1 << shift): bit `shift` set, the bits above it copy the sign
-        increment = Signal(signed(mbits), name="intb_increment")
+        increment = Signal(signed(mbits), name="intc_increment")
         for i in range(mbits):
             above = (decoder.shift < i) if i else 0
             m.d.comb += increment[i].eq(~decoder.zero & ((decoder.shift == i) |
                                                          (decoder.sign & above)))
-        intc_valid = Signal(name="intc_valid")
-        intc_maddr = Signal.like(intb_maddr, name="intc_maddr")
-        intc_increment = Signal.like(increment, name="intc_increment")
-        m.d.sync += [intc_valid.eq(intb_valid), intc_maddr.eq(intb_maddr),
-                     intc_increment.eq(increment)]
+        intd_increment = Signal.like(increment, name="intd_increment")
+        inte_increment = Signal.like(increment, name="inte_increment")
+        m.d.sync += [intd_increment.eq(increment), inte_increment.eq(intd_increment)]
 
-        # -- integrate: C adds and writes back, forwarding the previous write -----------------
-        fwd_valid = Signal(name="fwd_valid")
-        fwd_addr = Signal.like(intc_maddr, name="fwd_addr")
-        fwd_data = Signal(signed(mbits), name="fwd_data")
-        old = Mux(fwd_valid & (fwd_addr == intc_maddr), fwd_data, u_rd.data)
-        updated = Signal(signed(mbits), name="intc_updated")
-        m.d.comb += updated.eq(old + intc_increment)
+        # -- integrate: D registers the membrane, E adds and writes back ---------------------
+        # The read in C does not see the writes of the two operations ahead (they are written
+        # in the same and the next cycle), so E takes the newer of those two on an address
+        # match: back-to-back hits cost nothing.
+        membrane_q = Signal(signed(mbits), name="membrane_q")
+        with m.If(~self.fire_phase | self.fire_advance):
+            m.d.sync += membrane_q.eq(u_rd.data)
+        wrote = [{"valid": Signal(name=f"fwd{i}_valid"),
+                  "addr": Signal.like(maddr["e"], name=f"fwd{i}_addr"),
+                  "data": Signal(signed(mbits), name=f"fwd{i}_data")} for i in (1, 2)]
+        old = Mux(wrote[0]["valid"] & (wrote[0]["addr"] == maddr["e"]), wrote[0]["data"],
+                  Mux(wrote[1]["valid"] & (wrote[1]["addr"] == maddr["e"]), wrote[1]["data"],
+                      membrane_q))
+        updated = Signal(signed(mbits), name="inte_updated")
+        m.d.comb += updated.eq(old + inte_increment)
 
-        # -- fire: stage 1 forms V = U + B, stage 2 fires ------------------------------------
+        # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered -------------
         fire1_valid = Signal(name="fire1_valid")
         fire1_maddr = Signal.like(self.fire_maddr, name="fire1_maddr")
-        fire2_value = Signal(signed(mbits), name="fire2_value")
+        fire3_value = Signal(signed(mbits), name="fire3_value")
         with m.If(self.fire_advance):
             m.d.sync += [fire1_valid.eq(self.fire_valid), fire1_maddr.eq(self.fire_maddr),
-                         fire2_value.eq(u_rd.data + bias)]
+                         fire3_value.eq(membrane_q + bias)]
         m.d.comb += [
-            fire_unit.value.eq(fire2_value),
+            fire_unit.value.eq(fire3_value),
             fire_unit.threshold.eq(threshold),
-            self.value.eq(fire2_value),
+            self.value.eq(fire3_value),
             self.k.eq(fire_unit.k),
             self.spike.eq(fire_unit.spike),
         ]
@@ -165,12 +183,15 @@ class NeuronCore(wiring.Component):
             ]
         with m.Else():
             m.d.comb += [
-                u_rd.addr.eq(intb_maddr),
+                u_rd.addr.eq(maddr["c"]),
                 u_rd.en.eq(1),
-                u_wr.addr.eq(intc_maddr),
+                u_wr.addr.eq(maddr["e"]),
                 u_wr.data.eq(updated),
-                u_wr.en.eq(intc_valid),
+                u_wr.en.eq(valid["e"]),
             ]
-        m.d.sync += [fwd_valid.eq(u_wr.en), fwd_addr.eq(u_wr.addr), fwd_data.eq(u_wr.data)]
-        m.d.comb += self.idle.eq(~intb_valid & ~intc_valid)
+        m.d.sync += [wrote[0]["valid"].eq(u_wr.en), wrote[0]["addr"].eq(u_wr.addr),
+                     wrote[0]["data"].eq(u_wr.data),
+                     wrote[1]["valid"].eq(wrote[0]["valid"]), wrote[1]["addr"].eq(wrote[0]["addr"]),
+                     wrote[1]["data"].eq(wrote[0]["data"])]
+        m.d.comb += self.idle.eq(~(valid["b"] | valid["c"] | valid["d"] | valid["e"]))
         return m

@@ -6,9 +6,15 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .neuron_core import NeuronCore
 from .spike_router import descriptor_layout, descriptor_value
 
-__all__ = ["LayerSequencer", "Phase", "tag_layout"]
+__all__ = ["LayerSequencer", "Phase", "tag_layout", "FIRE_STAGES", "LOAD_LEAD"]
+
+#: advances from issuing a fire step to its k being valid in the cores
+FIRE_STAGES = NeuronCore.FIRE_LATENCY
+#: parameter steps between reading a core's entry and loading it (see the class docstring)
+LOAD_LEAD = FIRE_STAGES - 1
 
 
 class Phase(enum.IntEnum):
@@ -43,12 +49,14 @@ class LayerSequencer(wiring.Component):
         read_done, router_idle, cores_idle (in): end of integration.
         desc (out): the current layer's descriptor (registered).
         fire_phase, fire_advance, fire_valid, fire_maddr (out): the scan. ``fire_advance`` =
-            not ``emit_stall``. Each channel group starts with P + 1 parameter steps: step j
-            reads parameter entry ``(param_base + g) * P + j`` (``param_addr``, ``param_en``)
-            and step j + 1 loads it into core j (``param_load``, one-hot). Then one step per
-            pre-pool position reads membrane ``fire_maddr``.
-        stage2_valid, stage2_first, stage2_last, stage2_tag (out): the step in the cores' fire
-            stage 2 (two advances after it was issued): it opens / closes a pool window, and
+            not ``emit_stall``. Each channel group starts with P + LOAD_LEAD parameter steps:
+            step j + LOAD_LEAD - 1 reads parameter entry ``(param_base + g) * P + j``
+            (``param_addr``, ``param_en``) and step j + LOAD_LEAD loads it into core j
+            (``param_load``, one-hot), late enough that the previous group's last step has used
+            the old values. Then one
+            step per pre-pool position reads membrane ``fire_maddr``.
+        stage3_valid, stage3_first, stage3_last, stage3_tag (out): the step whose k the cores
+            show (three advances after it was issued): it opens / closes a pool window, and
             where its group lands.
         emit_idle (in): the emitter has sent everything.
         classifier (out): the current layer is the classifier.
@@ -71,8 +79,8 @@ class LayerSequencer(wiring.Component):
             "fire_maddr": Out(range(max(2, mdepth))),
             "param_addr": Out(range(max(2, pdepth))), "param_en": Out(1),
             "param_load": Out(config.cores),
-            "stage2_valid": Out(1), "stage2_first": Out(1), "stage2_last": Out(1),
-            "stage2_tag": Out(self._tag),
+            "stage3_valid": Out(1), "stage3_first": Out(1), "stage3_last": Out(1),
+            "stage3_tag": Out(self._tag),
             "emit_stall": In(1), "emit_idle": In(1),
             "classifier": Out(1),
             "predict_valid": Out(1), "predict_ready": In(1),
@@ -97,50 +105,54 @@ class LayerSequencer(wiring.Component):
         # order: group g, then [P + 1 parameter steps], pooled row, pooled column, 2x2 window
         scanning = Signal(name="scan_active")
         loading = Signal(name="scan_loading")
-        load_step = Signal(range(P + 1), name="scan_load_step")
-        g = Signal.like(self.stage2_tag.g, name="scan_g")
+        load_step = Signal(range(P + LOAD_LEAD), name="scan_load_step")
+        g = Signal.like(self.stage3_tag.g, name="scan_g")
         py = Signal(cfg.y_bits, name="scan_py")
         px = Signal(cfg.x_bits, name="scan_px")
         dy = Signal(name="scan_dy")
         dx = Signal(name="scan_dx")
         lanes_left = Signal.like(d.out_c, name="scan_lanes_left")
-        # addresses kept as running sums: no multiplier on the membrane address path
+        # addresses kept as running sums: no multiplier on the membrane address path; the
+        # window base (group + row + column) is one register
         group_base = Signal.like(self.fire_maddr, name="scan_group_base")
         row_base = Signal.like(self.fire_maddr, name="scan_row_base")
-        col_base = Signal.like(self.fire_maddr, name="scan_col_base")
+        window_base = Signal.like(self.fire_maddr, name="scan_window_base")
         pool = d.pool
         rows = d.out_h >> pool
         cols = d.out_w >> pool
         m.d.comb += [
             self.fire_advance.eq(~self.emit_stall),
             self.fire_valid.eq(scanning & ~loading),
-            self.fire_maddr.eq(group_base + row_base + col_base + Mux(dy, d.out_w, 0) + dx),
+            self.fire_maddr.eq(window_base + Mux(dy, d.out_w, 0) + dx),
             self.param_en.eq(self.fire_advance),
         ]
         advance = scanning & self.fire_advance
         with m.If(advance & loading):
             m.d.sync += load_step.eq(load_step + 1)
-            with m.If(load_step != P):
+            # the entry of core j is read at step j + LOAD_LEAD - 1, loaded at the next step
+            with m.If((load_step >= LOAD_LEAD - 1) & (load_step < P + LOAD_LEAD - 1)):
                 m.d.sync += self.param_addr.eq(self.param_addr + 1)
-            with m.If(load_step != 0):
-                m.d.comb += self.param_load.eq(1 << (load_step - 1).as_unsigned())
-            with m.If(load_step == P):
+            with m.If(load_step >= LOAD_LEAD):
+                m.d.comb += self.param_load.eq(1 << (load_step - LOAD_LEAD).as_unsigned())
+            with m.If(load_step == P + LOAD_LEAD - 1):
                 m.d.sync += loading.eq(0)
 
-        stage1 = {n: Signal(name=f"stage1_{n}") for n in ("valid", "first", "last")}
-        stage1_tag = Signal(self._tag, name="stage1_tag")
+        stages = [{"valid": Signal(name=f"stage{i}_valid"), "first": Signal(name=f"stage{i}_first"),
+                   "last": Signal(name=f"stage{i}_last"),
+                   "tag": Signal(self._tag, name=f"stage{i}_tag")} for i in (1, 2)]
+        stages.append({"valid": self.stage3_valid, "first": self.stage3_first,
+                       "last": self.stage3_last, "tag": self.stage3_tag})
         with m.If(self.fire_advance):
+            s1 = stages[0]
             m.d.sync += [
-                stage1["valid"].eq(self.fire_valid),
-                stage1["first"].eq(~pool | (~dy & ~dx)),
-                stage1["last"].eq(~pool | (dy & dx)),
-                stage1_tag.g.eq(g), stage1_tag.y.eq(py), stage1_tag.x.eq(px),
-                stage1_tag.lanes.eq(Mux(lanes_left > P, P, lanes_left)),
-                self.stage2_valid.eq(stage1["valid"]),
-                self.stage2_first.eq(stage1["first"]),
-                self.stage2_last.eq(stage1["last"]),
-                self.stage2_tag.eq(stage1_tag),
+                s1["valid"].eq(self.fire_valid),
+                s1["first"].eq(~pool | (~dy & ~dx)),
+                s1["last"].eq(~pool | (dy & dx)),
+                s1["tag"].g.eq(g), s1["tag"].y.eq(py), s1["tag"].x.eq(px),
+                s1["tag"].lanes.eq(Mux(lanes_left > P, P, lanes_left)),
             ]
+            for prev, nxt in zip(stages, stages[1:]):
+                m.d.sync += [nxt[k].eq(prev[k]) for k in ("valid", "first", "last", "tag")]
 
         with m.If(advance & ~loading):
             with m.If(pool & ~dx):
@@ -150,15 +162,17 @@ class LayerSequencer(wiring.Component):
             with m.Else():
                 m.d.sync += [dx.eq(0), dy.eq(0)]
                 with m.If(px != cols - 1):
-                    m.d.sync += [px.eq(px + 1), col_base.eq(col_base + (1 << pool))]
+                    m.d.sync += [px.eq(px + 1), window_base.eq(window_base + (1 << pool))]
                 with m.Else():
-                    m.d.sync += [px.eq(0), col_base.eq(0)]
+                    m.d.sync += px.eq(0)
                     with m.If(py != rows - 1):
-                        m.d.sync += [py.eq(py + 1), row_base.eq(row_base + (d.out_w << pool))]
+                        row = row_base + (d.out_w << pool)
+                        m.d.sync += [py.eq(py + 1), row_base.eq(row), window_base.eq(row)]
                     with m.Else():
-                        m.d.sync += [py.eq(0), row_base.eq(0), loading.eq(1), load_step.eq(0),
-                                     g.eq(g + 1), group_base.eq(group_base + d.positions),
-                                     lanes_left.eq(lanes_left - P)]
+                        group = group_base + d.positions
+                        m.d.sync += [py.eq(0), loading.eq(1), load_step.eq(0),
+                                     g.eq(g + 1), group_base.eq(group), row_base.eq(group),
+                                     window_base.eq(group), lanes_left.eq(lanes_left - P)]
                         with m.If(g == d.groups - 1):
                             m.d.sync += scanning.eq(0)
 
@@ -186,14 +200,14 @@ class LayerSequencer(wiring.Component):
                 with m.Elif(self.read_done & self.router_idle & self.cores_idle):
                     m.d.sync += [scanning.eq(1), loading.eq(1), load_step.eq(0),
                                  g.eq(0), py.eq(0), px.eq(0), dy.eq(0), dx.eq(0),
-                                 group_base.eq(0), row_base.eq(0), col_base.eq(0),
+                                 group_base.eq(0), row_base.eq(0), window_base.eq(0),
                                  lanes_left.eq(d.out_c), self.param_addr.eq(d.param_base * P),
                                  launched.eq(1)]
                     m.next = "FIRE"
             with m.State("FIRE"):
                 m.d.comb += [self.phase.eq(Phase.FIRE), self.fire_phase.eq(1)]
-                with m.If(~launched & ~scanning & ~stage1["valid"] & ~self.stage2_valid &
-                          self.emit_idle):
+                with m.If(~launched & ~scanning & ~stages[0]["valid"] & ~stages[1]["valid"] &
+                          ~self.stage3_valid & self.emit_idle):
                     with m.If(self.classifier):
                         m.next = "PREDICT"
                     with m.Else():

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .config import KIND_CONV
 
-__all__ = ["SpikeRouter", "descriptor_layout"]
+__all__ = ["SpikeRouter", "descriptor_layout", "descriptor_value"]
 
 
 def _w(n):
@@ -19,9 +19,7 @@ def descriptor_layout(config):
     mx = lambda f: max(getattr(d, f) for d in ds)  # noqa: E731
     return data.StructLayout({
         "kind": 2,
-        "in_h": _w(mx("in_h")), "in_w": _w(mx("in_w")),
-        "in_hw": _w(max(d.in_h * d.in_w for d in ds)),
-        "kernel": _w(mx("kernel")), "kk": _w(max(d.kernel ** 2 for d in ds)),
+        "kernel": _w(mx("kernel")),
         "stride": 2, "padding": _w(mx("padding")),
         "out_c": _w(mx("out_c")), "out_h": _w(mx("out_h")), "out_w": _w(mx("out_w")),
         "groups": _w(mx("groups")), "positions": _w(mx("positions")),
@@ -33,54 +31,79 @@ def descriptor_layout(config):
 
 def descriptor_value(config, d):
     """The constant a descriptor table entry holds."""
-    return {"kind": d.kind, "in_h": d.in_h, "in_w": d.in_w, "in_hw": d.in_h * d.in_w,
-            "kernel": d.kernel, "kk": d.kernel ** 2, "stride": d.stride, "padding": d.padding,
+    return {"kind": d.kind, "kernel": d.kernel, "stride": d.stride, "padding": d.padding,
             "out_c": d.out_c, "out_h": d.out_h, "out_w": d.out_w, "groups": d.groups,
-            "positions": d.positions,
-            "pool": d.pool, "weight_base": d.weight_base, "param_base": d.param_base,
-            "fan_in": d.fan_in}
+            "positions": d.positions, "pool": d.pool, "weight_base": d.weight_base,
+            "param_base": d.param_base, "fan_in": d.fan_in}
 
 
 class SpikeRouter(wiring.Component):
     """Expands input events into synaptic operations, one operation bundle per cycle.
 
     Ports:
+        layer  (in): index of the current layer: selects the constant multipliers below.
         desc   (in): descriptor of the current layer (held constant during the layer).
         events (in stream, event layout): input events of the layer.
         ops    (out stream, op layout): weight address, membrane address and spike time, the
                same for all P cores (each core applies them to its own channels).
-        idle   (out): no event is being expanded.
+        idle   (out): no event is held or being expanded.
 
     For a conv layer an event at (c, y, x) reaches the output rows
     ``oy in [ceil((y + p - K + 1) / s), floor((y + p) / s)]`` within the map (likewise columns),
     with kernel row ``ky = y + p - oy * s``; every position is sent once per channel group g,
     g innermost. For a dense layer the event reaches every group. An event that reaches nothing
-    costs one cycle. A setup stage computes the ranges of the next event while the iterator
-    expands the current one, so consecutive events follow without a bubble.
+    costs one cycle.
 
     Weight address = ``weight_base + g * fan_in + c * K * K + ky * K + kx`` (dense:
-    ``weight_base + g * fan_in + i`` with ``i = (c * H + y) * W + x``); membrane address =
+    ``weight_base + g * fan_in + (c * H + y) * W + x``); membrane address =
     ``g * positions + oy * W_out + ox``.
+
+    Pipeline: an input register, two setup stages (ranges and the products ``c * K * K``,
+    ``(c * H + y) * W``, then ``ky * K`` and ``oy * W_out``), and the iterator. Every product is
+    by a per-layer constant (a case over ``layer``), so no general multiplier is built. Each
+    stage takes the next event when the one after it takes its own, so consecutive events
+    follow without a bubble.
     """
 
-    def __init__(self, event_layout, op_layout, desc_layout):
+    def __init__(self, config, event_layout, op_layout, desc_layout):
+        self._config = config
         self._ev = event_layout
         self._op = op_layout
         super().__init__({
+            "layer": In(range(len(config.layers))),
             "desc": In(desc_layout),
             "events": In(stream.Signature(event_layout)),
             "ops": Out(stream.Signature(op_layout)),
             "idle": Out(1),
         })
 
+    def _times(self, m, value, factors, name, width):
+        """``value * factors[layer]`` with a constant multiplier per layer."""
+        out = Signal(width, name=name)
+        with m.Switch(self.layer):
+            for i, f in enumerate(factors):
+                with m.Case(i):
+                    m.d.comb += out.eq(value * f)
+        return out
+
     def elaborate(self, platform):
         m = Module()
         d = self.desc
+        ds = self._config.layers
         wbits = len(self.ops.p.waddr)
         mbits = len(self.ops.p.maddr)
-        ev = self.events.p
+        is_conv = d.kind == KIND_CONV
 
-        # -- setup stage: ranges of one event -----------------------------------------------
+        # handshake chain: a stage takes new content when it is empty or its content moves on
+        in_valid = Signal(name="in_valid")
+        s1_valid = Signal(name="s1_valid")
+        s2_valid = Signal(name="s2_valid")
+        busy = Signal(name="iter_busy")
+
+        # -- input register ------------------------------------------------------------------
+        ev = Signal(self._ev, name="in_event")
+
+        # -- setup 1: ranges, kernel offsets, products of the event coordinates ---------------
         def axis(pos, size_out):
             top = pos + d.padding  # y + p
             lo_num = top - d.kernel + 1  # may be negative
@@ -88,33 +111,39 @@ class SpikeRouter(wiring.Component):
             hi = Mux(d.stride == 2, top >> 1, top)
             lo_c = Mux(lo_num <= 0, 0, lo)
             hi_c = Mux(hi >= size_out, size_out - 1, hi)
-            return lo_c, hi_c, top
+            k0 = top - Mux(d.stride == 2, lo_c << 1, lo_c)  # kernel offset of the first output
+            return lo_c, hi_c, k0
 
-        setup_valid = Signal(name="setup_valid")
-        setup = {n: Signal(w, name=f"setup_{n}") for n, w in (
+        oy_lo, oy_hi, ky0 = axis(ev.y, d.out_h)
+        ox_lo, ox_hi, kx0 = axis(ev.x, d.out_w)
+        kk = [l.kernel ** 2 for l in ds]
+        in_hw = [l.in_h * l.in_w for l in ds]
+        in_w = [l.in_w for l in ds]
+        c_kk = self._times(m, ev.c, kk, "setup_c_kk", wbits)
+        c_hw = self._times(m, ev.c, in_hw, "setup_c_hw", wbits)
+        y_w = self._times(m, ev.y, in_w, "setup_y_w", wbits)
+        s1 = {n: Signal(w, name=f"s1_{n}") for n, w in (
+            ("oy_lo", d.out_h.shape()), ("oy_hi", d.out_h.shape()),
+            ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),
+            ("ky0", d.kernel.shape()), ("kx0", d.kernel.shape()),
+            ("wpart", wbits), ("k", ev.k.shape()), ("empty", 1))}
+
+        # -- setup 2: start addresses ------------------------------------------------------------
+        ky0_k = self._times(m, s1["ky0"], [l.kernel for l in ds], "setup_ky0_k", wbits)
+        oy_w = self._times(m, s1["oy_lo"], [l.out_w for l in ds], "setup_oy_w", mbits)
+        s2 = {n: Signal(w, name=f"s2_{n}") for n, w in (
             ("oy_lo", d.out_h.shape()), ("oy_hi", d.out_h.shape()),
             ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),
             ("kx0", d.kernel.shape()), ("wrow", wbits), ("mrow", mbits),
             ("k", ev.k.shape()), ("empty", 1))}
 
-        oy_lo, oy_hi, ytop = axis(ev.y, d.out_h)
-        ox_lo, ox_hi, xtop = axis(ev.x, d.out_w)
-        is_conv = d.kind == KIND_CONV
-        ky0 = ytop - oy_lo * d.stride
-        kx0 = xtop - ox_lo * d.stride
-        conv_wrow = d.weight_base + ev.c * d.kk + ky0 * d.kernel
-        dense_wrow = d.weight_base + ev.c * d.in_hw + ev.y * d.in_w + ev.x
-        empty = is_conv & ((oy_lo > oy_hi) | (ox_lo > ox_hi))
-
-        # -- iterator stage ------------------------------------------------------------------
-        busy = Signal(name="iter_busy")
+        # -- iterator ----------------------------------------------------------------------------
         it = {n: Signal(w, name=f"iter_{n}") for n, w in (
             ("oy", d.out_h.shape()), ("oy_hi", d.out_h.shape()),
             ("ox", d.out_w.shape()), ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),
             ("kx", d.kernel.shape()), ("kx0", d.kernel.shape()),
             ("wrow", wbits), ("mrow", mbits), ("g", d.groups.shape()),
             ("woff", wbits), ("moff", mbits), ("k", ev.k.shape()), ("empty", 1))}
-
         last_g = it["g"] == d.groups - 1
         last_x = it["ox"] == it["ox_hi"]
         last_y = it["oy"] == it["oy_hi"]
@@ -126,7 +155,33 @@ class SpikeRouter(wiring.Component):
             self.ops.p.k.eq(it["k"]),
         ]
         step = busy & (self.ops.ready | it["empty"])
-        take = ~busy | (step & last)  # the iterator takes the setup stage's event
+        take_s2 = ~busy | (step & last)
+        take_s1 = ~s2_valid | take_s2
+        take_in = ~s1_valid | take_s1
+        m.d.comb += self.events.ready.eq(~in_valid | take_in)
+
+        with m.If(self.events.ready):
+            m.d.sync += [in_valid.eq(self.events.valid), ev.eq(self.events.p)]
+        with m.If(take_in):
+            m.d.sync += [
+                s1_valid.eq(in_valid),
+                s1["oy_lo"].eq(Mux(is_conv, oy_lo, 0)), s1["oy_hi"].eq(Mux(is_conv, oy_hi, 0)),
+                s1["ox_lo"].eq(Mux(is_conv, ox_lo, 0)), s1["ox_hi"].eq(Mux(is_conv, ox_hi, 0)),
+                s1["ky0"].eq(Mux(is_conv, ky0, 0)), s1["kx0"].eq(Mux(is_conv, kx0, 0)),
+                s1["wpart"].eq(d.weight_base + Mux(is_conv, c_kk, c_hw + y_w + ev.x)),
+                s1["k"].eq(ev.k),
+                s1["empty"].eq(is_conv & ((oy_lo > oy_hi) | (ox_lo > ox_hi))),
+            ]
+        with m.If(take_s1):
+            m.d.sync += [
+                s2_valid.eq(s1_valid),
+                s2["oy_lo"].eq(s1["oy_lo"]), s2["oy_hi"].eq(s1["oy_hi"]),
+                s2["ox_lo"].eq(s1["ox_lo"]), s2["ox_hi"].eq(s1["ox_hi"]),
+                s2["kx0"].eq(s1["kx0"]),
+                s2["wrow"].eq(s1["wpart"] + ky0_k),
+                s2["mrow"].eq(oy_w),
+                s2["k"].eq(s1["k"]), s2["empty"].eq(s1["empty"]),
+            ]
         with m.If(step):
             with m.If(~last_g):
                 m.d.sync += [it["g"].eq(it["g"] + 1), it["woff"].eq(it["woff"] + d.fan_in),
@@ -138,33 +193,19 @@ class SpikeRouter(wiring.Component):
                 with m.Else():
                     m.d.sync += [it["ox"].eq(it["ox_lo"]), it["kx"].eq(it["kx0"]),
                                  it["oy"].eq(it["oy"] + 1),
-                                 it["wrow"].eq(it["wrow"] - d.stride * d.kernel),
+                                 it["wrow"].eq(it["wrow"] - (d.kernel << (d.stride == 2))),
                                  it["mrow"].eq(it["mrow"] + d.out_w)]
-        with m.If(take):
-            m.d.sync += busy.eq(setup_valid)
-            with m.If(setup_valid):
+        with m.If(take_s2):
+            m.d.sync += busy.eq(s2_valid)
+            with m.If(s2_valid):
                 m.d.sync += [
-                    it["oy"].eq(setup["oy_lo"]), it["oy_hi"].eq(setup["oy_hi"]),
-                    it["ox"].eq(setup["ox_lo"]), it["ox_lo"].eq(setup["ox_lo"]),
-                    it["ox_hi"].eq(setup["ox_hi"]),
-                    it["kx"].eq(setup["kx0"]), it["kx0"].eq(setup["kx0"]),
-                    it["wrow"].eq(setup["wrow"]), it["mrow"].eq(setup["mrow"]),
+                    it["oy"].eq(s2["oy_lo"]), it["oy_hi"].eq(s2["oy_hi"]),
+                    it["ox"].eq(s2["ox_lo"]), it["ox_lo"].eq(s2["ox_lo"]),
+                    it["ox_hi"].eq(s2["ox_hi"]),
+                    it["kx"].eq(s2["kx0"]), it["kx0"].eq(s2["kx0"]),
+                    it["wrow"].eq(s2["wrow"]), it["mrow"].eq(s2["mrow"]),
                     it["g"].eq(0), it["woff"].eq(0), it["moff"].eq(0),
-                    it["k"].eq(setup["k"]), it["empty"].eq(setup["empty"]),
+                    it["k"].eq(s2["k"]), it["empty"].eq(s2["empty"]),
                 ]
-
-        # the setup stage refills whenever the iterator takes its content (or it is empty)
-        setup_free = ~setup_valid | take
-        m.d.comb += self.events.ready.eq(setup_free)
-        with m.If(setup_free):
-            m.d.sync += setup_valid.eq(self.events.valid)
-            m.d.sync += [
-                setup["oy_lo"].eq(Mux(is_conv, oy_lo, 0)), setup["oy_hi"].eq(Mux(is_conv, oy_hi, 0)),
-                setup["ox_lo"].eq(Mux(is_conv, ox_lo, 0)), setup["ox_hi"].eq(Mux(is_conv, ox_hi, 0)),
-                setup["kx0"].eq(Mux(is_conv, kx0, 0)),
-                setup["wrow"].eq(Mux(is_conv, conv_wrow, dense_wrow)),
-                setup["mrow"].eq(Mux(is_conv, oy_lo * d.out_w, 0)),
-                setup["k"].eq(ev.k), setup["empty"].eq(empty),
-            ]
-        m.d.comb += self.idle.eq(~busy & ~setup_valid)
+        m.d.comb += self.idle.eq(~busy & ~s2_valid & ~s1_valid & ~in_valid)
         return m

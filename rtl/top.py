@@ -78,7 +78,7 @@ class Accelerator(wiring.Component):
         m.submodules.spike_buffer0, m.submodules.spike_buffer1 = bufs
         ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
                         time_bits=cfg.k_bits)
-        m.submodules.router = router = SpikeRouter(self._event, ops, descriptor_layout(cfg))
+        m.submodules.router = router = SpikeRouter(cfg, self._event, ops, descriptor_layout(cfg))
         weights = cfg.weight_images()
         biases, thresholds = cfg.param_images()
         m.submodules.params = params = ParamMemory(membrane_bits=cfg.membrane_bits,
@@ -154,7 +154,7 @@ class Accelerator(wiring.Component):
         with m.Else():
             m.d.comb += [router.events.valid.eq(rd[0].valid), router.events.p.eq(rd[0].p),
                          rd[0].ready.eq(router.events.ready), seq.read_done.eq(bufs[0].done)]
-        m.d.comb += [router.desc.eq(seq.desc), router.ops.ready.eq(1),
+        m.d.comb += [router.desc.eq(seq.desc), router.layer.eq(seq.layer), router.ops.ready.eq(1),
                      seq.router_idle.eq(router.idle)]
         cores_idle = 1
         for core in cores:
@@ -172,14 +172,14 @@ class Accelerator(wiring.Component):
                 pool.k[p].eq(core.k),
             ]
         m.d.comb += [
-            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage2_valid),
-            pool.first.eq(seq.stage2_first), pool.last.eq(seq.stage2_last),
+            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage3_valid),
+            pool.first.eq(seq.stage3_first), pool.last.eq(seq.stage3_last),
             seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
             emit.group_valid.eq(pool.out_valid & seq.fire_phase),
-            emit.group_tag.eq(seq.stage2_tag),
+            emit.group_tag.eq(seq.stage3_tag),
         ]
         for p, core in enumerate(cores):
-            active = p < seq.stage2_tag.lanes
+            active = p < seq.stage3_tag.lanes
             m.d.comb += [
                 emit.group_lanes[p].k.eq(pool.out_k[p]),
                 emit.group_lanes[p].value.eq(core.value),

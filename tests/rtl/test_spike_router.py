@@ -27,7 +27,7 @@ def expected_bundles(d, events):
                         out.append((d.weight_base + g * d.fan_in + (c * d.kernel + ky) * d.kernel
                                     + kx, g * d.positions + oy * d.out_w + ox, k))
         else:
-            i = (c * d.in_h + y) * d.in_w + x
+            i = (c * d.in_h + y) * d.in_w + x  # in_h, in_w: the map before flattening
             out += [(d.weight_base + g * d.fan_in + i, g, k) for g in range(d.groups)]
     return out
 
@@ -36,12 +36,13 @@ def run_router(cfg, layer, events, seed):
     d = cfg.layers[layer]
     ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
                     time_bits=cfg.k_bits)
-    dut = SpikeRouter(event_layout(cfg), ops, descriptor_layout(cfg))
+    dut = SpikeRouter(cfg, event_layout(cfg), ops, descriptor_layout(cfg))
     rng = np.random.default_rng(seed)
     got = []
 
     async def source(ctx):
         ctx.set(dut.desc, descriptor_value(cfg, d))
+        ctx.set(dut.layer, layer)
         for c, y, x, k in events:
             ctx.set(dut.events.valid, 0)
             while rng.random() < 0.3:
