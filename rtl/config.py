@@ -26,11 +26,56 @@ from golden import contract
 from golden.network import Network
 
 __all__ = ["ConfigError", "LayerDescriptor", "HardwareConfig", "P_MAX", "KIND_CONV", "KIND_DENSE",
-           "KIND_CLASSIFIER"]
+           "KIND_CLASSIFIER", "memory_plan", "layer_geometry"]
 
 P_MAX = 32
 KIND_CONV, KIND_DENSE, KIND_CLASSIFIER = 0, 1, 2
 _KINDS = {"conv2d": KIND_CONV, "dense": KIND_DENSE, "classifier": KIND_CLASSIFIER}
+
+
+def layer_geometry(network):
+    """What the memory plan needs of each compute layer of a Network."""
+    out = []
+    for l in network.layers:
+        ps = l.pooled_shape
+        out.append({"out_c": l.out_channels, "positions": l.positions, "fan_in": l.fan_in,
+                    "pooled": ps if len(ps) == 3 else (ps[0], 1, 1), "fires": l.fires})
+    return out
+
+
+def event_maps(input_shape, geometry):
+    """(C, H, W) of every event map: the input and each firing layer's (pooled) output."""
+    return [tuple(input_shape)] + [tuple(g["pooled"]) for g in geometry if g["fires"]]
+
+
+def event_field_bits(maps, classes):
+    """Widths of an event's c, y and x fields (c also carries the class index)."""
+    return (_bits(max(max(m[0] for m in maps), classes) - 1),
+            _bits(max(m[1] for m in maps) - 1), _bits(max(m[2] for m in maps) - 1))
+
+
+def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
+                events_per_neuron=1):
+    """Instances, depth, width and bits of every memory of the accelerator for a layer
+    geometry (``layer_geometry``): the one place the sizes are computed. ``events_per_neuron``
+    sizes the spike buffers (1 in TTFS; a rate-coded design would need T)."""
+    P = cores
+    groups = [-(-g["out_c"] // P) for g in geometry]
+    maps = event_maps(input_shape, geometry)
+    c_bits, y_bits, x_bits = event_field_bits(maps, classes)
+    mems = {
+        "weights": {"instances": P, "width": contract.CODE_BITS,
+                    "depth": sum(G * g["fan_in"] for G, g in zip(groups, geometry))},
+        "params": {"instances": 1, "depth": sum(groups) * P, "width": 2 * membrane_bits},
+        "membrane": {"instances": P, "width": membrane_bits,
+                     "depth": max(G * g["positions"] for G, g in zip(groups, geometry))},
+        "spike_buffer": {"instances": 2,
+                         "depth": max(int(np.prod(m)) for m in maps) * events_per_neuron,
+                         "width": c_bits + y_bits + x_bits + contract.time_bits(T)},
+    }
+    for m in mems.values():
+        m["bits"] = m["instances"] * m["depth"] * m["width"]
+    return mems
 
 
 class ConfigError(ValueError):
@@ -118,12 +163,7 @@ class HardwareConfig:
     @property
     def maps(self):
         """(C, H, W) of every event map: the input and each firing layer's (pooled) output."""
-        maps = [self._net.input_shape]
-        for l in self._net.layers:
-            if l.fires:
-                s = l.pooled_shape
-                maps.append(s if len(s) == 3 else (s[0], 1, 1))
-        return maps
+        return event_maps(self._net.input_shape, layer_geometry(self._net))
 
     @property
     def k_bits(self):
@@ -131,32 +171,39 @@ class HardwareConfig:
 
     @property
     def c_bits(self):
-        return _bits(max(max(m[0] for m in self.maps), self._net.classes) - 1)
+        return event_field_bits(self.maps, self._net.classes)[0]
 
     @property
     def y_bits(self):
-        return _bits(max(m[1] for m in self.maps) - 1)
+        return event_field_bits(self.maps, self._net.classes)[1]
 
     @property
     def x_bits(self):
-        return _bits(max(m[2] for m in self.maps) - 1)
+        return event_field_bits(self.maps, self._net.classes)[2]
+
+    def _plan(self):
+        net = self._net
+        return memory_plan(layer_geometry(net), cores=self._P, T=self.T,
+                           membrane_bits=self._mbits, input_shape=net.input_shape,
+                           classes=net.classes)
 
     @property
     def spike_depth(self):
         """Events a spike buffer must hold: the largest map (each neuron fires at most once)."""
-        return max(int(np.prod(m)) for m in self.maps)
+        return self._plan()["spike_buffer"]["depth"]
 
     @property
     def membrane_depth(self):
-        return max(d.scan_steps for d in self._layers)
+        return self._plan()["membrane"]["depth"]
 
     @property
     def weight_depth(self):
-        return sum(d.groups * d.fan_in for d in self._layers)
+        return self._plan()["weights"]["depth"]
 
     @property
     def param_depth(self):
-        return sum(d.groups for d in self._layers)
+        """Parameter entries per core (one per channel group of every layer)."""
+        return self._plan()["params"]["depth"] // self._P
 
     @property
     def shift_bits(self):
@@ -219,15 +266,7 @@ class HardwareConfig:
     def manifest(self):
         """JSON-ready description: parameters, widths and memory sizes."""
         P = self._P
-        mems = {
-            "weights": {"instances": P, "depth": self.weight_depth, "width": contract.CODE_BITS},
-            "params": {"instances": 1, "depth": self.param_depth * P, "width": 2 * self._mbits},
-            "membrane": {"instances": P, "depth": self.membrane_depth, "width": self._mbits},
-            "spike_buffer": {"instances": 2, "depth": self.spike_depth,
-                             "width": self.c_bits + self.y_bits + self.x_bits + self.k_bits},
-        }
-        for m in mems.values():
-            m["bits"] = m["instances"] * m["depth"] * m["width"]
+        mems = self._plan()
         return {
             "network": self._net.name, "cores": P, "T": self.T, "F": self.F,
             "coding": self._net.coding, "fire_rule": self.fire_rule,

@@ -43,8 +43,9 @@ class InputEncoder(wiring.Component):
         c = Signal(range(C), name="pixel_c")
         y = Signal(range(H), name="pixel_y")
         x = Signal(range(W), name="pixel_x")
-        m.d.comb += [fire.value.eq(self.pixels.payload),
-                     fire.threshold.eq(contract.INPUT_THETA)]
+        m.d.comb += fire.value.eq(self.pixels.payload)
+        for i, c4 in enumerate(fire.c4_values):
+            m.d.comb += fire.limits[i].eq(FireUnit.limit(contract.INPUT_THETA, c4))
 
         free = ~self.events.valid | self.events.ready
         m.d.comb += self.pixels.ready.eq(~self.done & free)

@@ -110,10 +110,14 @@ class NeuronCore(wiring.Component):
             w_wr.en.eq(self.weight_load.valid),
         ]
 
+        # B and the fire unit's limits c4 * Theta - 1, registered once per channel group
         bias = Signal(signed(mbits), name="param_bias")
-        threshold = Signal(signed(mbits), name="param_threshold")
+        limits = Signal.like(fire_unit.limits, name="param_limits")
         with m.If(self.param.valid):
-            m.d.sync += [bias.eq(self.param.p.bias), threshold.eq(self.param.p.threshold)]
+            m.d.sync += bias.eq(self.param.p.bias)
+            theta = self.param.p.threshold.as_unsigned()[:-1]  # Theta is positive
+            for i, c4 in enumerate(fire_unit.c4_values):
+                m.d.sync += limits[i].eq(FireUnit.limit(theta, c4))
 
         # -- integrate: A reads the weight, B registers the code ------------------------------
         m.d.comb += [w_rd.addr.eq(self.op.p.waddr), w_rd.en.eq(1)]
@@ -166,7 +170,7 @@ class NeuronCore(wiring.Component):
                          fire3_value.eq(membrane_q + bias)]
         m.d.comb += [
             fire_unit.value.eq(fire3_value),
-            fire_unit.threshold.eq(threshold),
+            fire_unit.limits.eq(limits),
             self.value.eq(fire3_value),
             self.k.eq(fire_unit.k),
             self.spike.eq(fire_unit.spike),

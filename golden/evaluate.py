@@ -1,0 +1,259 @@
+"""Accuracy and activity of a shipped network: float ANN, dense integer model, event-driven SNN.
+
+    python -m golden.evaluate --net digits --json            # one JSON object on stdout
+    python -m golden.evaluate --net mnist --T 4 --coding rate --limit 200
+    python -m golden.evaluate --net digits --table           # a readable table (the default)
+    python -m golden.evaluate --sweep                        # build/accuracy_vs_T.md
+
+Fields: ``ann_float_acc`` (the float ANN of ``nets/<base>.float.npz``, NumPy), ``ann_int_acc``
+(``golden.dense``), ``snn_acc`` (``golden.event``), ``snn_equals_int`` (fraction of images whose
+event-driven prediction AND scores equal the dense model's), ``spikes_per_image`` (events of all
+layers including the input, from the event model's counts), ``synops_per_image``.
+
+``--T``/``--coding`` select the variant file ``nets/<base>-<coding>-t<T>.json`` (the base file
+itself when it already has that coding and T). Errors print one line and exit with status 2.
+torch is never imported.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import contract, data, dense, floatnet, network
+from .nets import NETS_DIR, resolve
+
+__all__ = ["EvalError", "variant_path", "evaluate", "sweep", "SWEEP", "main"]
+
+#: the accuracy-vs-T table: (coding, T) per base network
+SWEEP = {"bases": ("digits", "mnist"),
+         "points": (("ttfs", 2), ("ttfs", 4), ("ttfs", 6), ("ttfs", 8),
+                    ("rate", 2), ("rate", 4), ("rate", 8))}
+REPO = os.path.dirname(NETS_DIR)
+
+
+class EvalError(Exception):
+    """A one-line reason why the evaluation cannot run."""
+
+
+def variant_path(name, T=None, coding=None):
+    """File of ``name`` or of its (coding, T) variant ``nets/<base>-<coding>-t<T>.json``."""
+    path = resolve(name)
+    if T is None and coding is None:
+        if not os.path.isfile(path):
+            raise EvalError(f"unknown network {name!r}: {path} not found")
+        return path
+    base = os.path.basename(path)[:-5] if path.endswith(".json") else str(name)
+    if os.path.isfile(path):
+        try:
+            net = network.load(path)
+        except network.NetworkError as exc:
+            raise EvalError(f"{path}: {exc}") from None
+        coding = coding or net.coding
+        T = T or net.T
+        if (net.coding, net.T) == (coding, T):
+            return path
+    else:
+        coding = coding or "ttfs"
+        if T is None:
+            raise EvalError(f"unknown network {name!r}: {path} not found")
+    cand = os.path.join(os.path.dirname(path), f"{base}-{coding}-t{T}.json")
+    if not os.path.isfile(cand):
+        raise EvalError(f"no {coding} T={T} variant of {name!r}: {cand} not found")
+    return cand
+
+
+def _float_acc(path, dataset, x, y):
+    try:
+        layers = floatnet.load(path, dataset)
+    except floatnet.FloatModelUnavailable:
+        return None
+    return float((floatnet.predict(layers, x) == y).mean())
+
+
+CACHE_DIR = os.path.join(REPO, "build", "eval")
+
+
+def _cache_file(path, split, limit, snn):
+    import hashlib
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read())
+    for extra in ("event.py", "dense.py", "contract.py", "floatnet.py"):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), extra), "rb") as f:
+            h.update(f.read())
+    fp = floatnet_file(path)
+    if fp:
+        with open(fp, "rb") as f:
+            h.update(f.read())
+    h.update(f"{split}:{limit}:{snn}".encode())
+    return os.path.join(CACHE_DIR, f"{os.path.basename(path)[:-5]}-{h.hexdigest()[:16]}.json")
+
+
+def floatnet_file(path):
+    try:
+        return floatnet.float_path(path)
+    except (floatnet.FloatModelUnavailable, data.UnknownDataset):
+        return None
+
+
+def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, progress=False,
+             cache=False):
+    """Evaluate a network on a data set split; returns the result dict (see the module doc).
+
+    With ``cache``, a result stored in build/eval/ for the same network file, model sources,
+    split and limit is reused (and a new one stored)."""
+    path = variant_path(name, T, coding)
+    if cache:
+        cf = _cache_file(path, split, limit, snn)
+        if os.path.isfile(cf):
+            with open(cf) as f:
+                return json.load(f)
+        res = evaluate(path, None, None, split, limit, snn, progress, cache=False)
+        os.makedirs(CACHE_DIR, exist_ok=True)
+        with open(cf + ".tmp", "w") as f:
+            json.dump(res, f)
+        os.replace(cf + ".tmp", cf)
+        return res
+    from . import event  # the event-driven model (imported lazily)
+
+    try:
+        net = network.load(path)
+    except network.NetworkError as exc:
+        raise EvalError(str(exc)) from None
+    stem = os.path.basename(path)[:-5]
+    dataset = net.meta.get("dataset") or data.dataset_of(stem)
+    x, y = data.load(dataset, split)
+    if limit:
+        x, y = x[:limit], y[:limit]
+    t0 = time.time()
+    scores, pred = dense.predict(net, x)
+    res = {"net": stem, "file": os.path.relpath(path, REPO) if path.startswith(REPO) else path,
+           "coding": net.coding, "fire_rule": net.fire_rule, "T": net.T, "F": net.F,
+           "split": split, "images": int(len(y)),
+           "ann_float_acc": _float_acc(path, dataset, x, y),
+           "ann_int_acc": float((pred == y).mean())}
+    if snn:
+        same = correct = 0
+        events = synops = 0
+        layer_events = np.zeros(len(net.layers) + 1)
+        it = range(len(x))
+        if progress:
+            try:
+                from tqdm import tqdm
+                it = tqdm(it, desc=f"{stem} snn", leave=False, file=sys.stderr)
+            except ImportError:
+                pass
+        for i in it:
+            tr = event.run(net, x[i])
+            correct += int(tr.prediction == y[i])
+            same += int(tr.prediction == pred[i] and np.array_equal(tr.scores, scores[i]))
+            events += tr.counts["events"]
+            synops += tr.counts["synops"]
+            layer_events += [len(tr.input_events)] + [len(l.events) for l in tr.layers]
+        n = max(1, len(x))
+        res.update(snn_acc=correct / n, snn_equals_int=same / n, spikes_per_image=events / n,
+                   synops_per_image=synops / n,
+                   spikes_per_layer=[round(float(v) / n, 2) for v in layer_events])
+    res["trained"] = {k: net.meta.get("heldout", {}).get(k)
+                      for k in ("float_acc", "cat_acc", "int_acc", "agreement")}
+    res["seconds"] = round(time.time() - t0, 1)
+    return res
+
+
+def _pct(v):
+    return "-" if v is None else f"{100 * v:.2f}"
+
+
+def table(res):
+    rows = [("network", res["net"]), ("file", res["file"]),
+            ("coding / rule / T / F", f"{res['coding']} / {res['fire_rule']} / {res['T']} / "
+                                      f"{res['F']}"),
+            ("images", f"{res['images']} ({res['split']})"),
+            ("float ANN accuracy %", _pct(res["ann_float_acc"])),
+            ("integer ANN accuracy %", _pct(res["ann_int_acc"]))]
+    if "snn_acc" in res:
+        rows += [("SNN accuracy %", _pct(res["snn_acc"])),
+                 ("SNN == integer (class and scores) %", _pct(res["snn_equals_int"])),
+                 ("spikes / image (incl. input)", f"{res['spikes_per_image']:.1f}"),
+                 ("  per layer (input first)", ", ".join(f"{v:g}" for v in res["spikes_per_layer"])),
+                 ("synops / image", f"{res['synops_per_image']:.0f}")]
+    w = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)
+
+
+def sweep(out, split="heldout", limit=None, snn=True, progress=False, log=None, cache=True):
+    """Write the accuracy-vs-T markdown table of every shipped variant; returns its text."""
+    lines = ["# Accuracy vs. time steps T", "",
+             f"Generated by `python -m golden.evaluate --sweep`; split `{split}`"
+             + (f", first {limit} images" if limit else "") + ". Accuracies in %. "
+             "Float ANN: the BN-folded float network (ReLU, max-pool) every variant was "
+             "fine-tuned from. Integer: `golden.dense`. SNN: `golden.event`. "
+             "SNN = int: images whose event-driven class and scores equal the dense model's.", ""]
+    for base in SWEEP["bases"]:
+        hdr = ("| coding | T | images | float ANN | integer ANN | SNN | SNN = int | "
+               "spikes/image | synops/image |")
+        body = []
+        for coding, T in SWEEP["points"]:
+            try:
+                r = evaluate(base, T, coding, split, limit, snn, progress, cache=cache)
+            except (EvalError, data.DatasetUnavailable) as exc:
+                body.append(f"| {coding} | {T} | - | - | - | - | - | - | - |  <!-- {exc} -->")
+                continue
+            if log:
+                log(json.dumps(r))
+            body.append(f"| {coding} | {T} | {r['images']} | {_pct(r['ann_float_acc'])} | "
+                        f"{_pct(r['ann_int_acc'])} | {_pct(r.get('snn_acc'))} | "
+                        f"{_pct(r.get('snn_equals_int'))} | "
+                        f"{r.get('spikes_per_image', 0):.0f} | {r.get('synops_per_image', 0):.0f} |")
+        lines += [f"## {base}", "", hdr, "|" + "---|" * 9] + body + [""]
+    text = "\n".join(lines)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(text)
+    return text
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m golden.evaluate",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("--net", help="network name (digits, mnist, a variant) or .json path")
+    ap.add_argument("--T", type=int, help="evaluate the variant with this many time steps")
+    ap.add_argument("--coding", choices=contract.CODINGS, help="... and this coding")
+    ap.add_argument("--split", default="heldout", choices=data.SPLITS)
+    ap.add_argument("--limit", type=int, help="only the first N images of the split")
+    ap.add_argument("--no-snn", action="store_true", help="skip the (slow) event-driven model")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--table", action="store_true", help="print a readable table (default)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="write the accuracy-vs-T table of all variants (see --out)")
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "accuracy_vs_T.md"),
+                    help="--sweep output file")
+    ap.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    ap.add_argument("--cache", action="store_true",
+                    help="reuse/store results in build/eval/ (keyed by the network file, the "
+                         "model sources, split and limit); --sweep always does")
+    ap.add_argument("--no-cache", action="store_true", help="--sweep: recompute everything")
+    args = ap.parse_args(argv)
+    try:
+        if args.sweep:
+            text = sweep(args.out, args.split, args.limit, not args.no_snn, args.progress,
+                         cache=not args.no_cache)
+            print(text)
+            return 0
+        if not args.net:
+            ap.error("give --net NAME or --sweep")
+        res = evaluate(args.net, args.T, args.coding, args.split, args.limit, not args.no_snn,
+                       args.progress, cache=args.cache)
+    except (EvalError, data.DatasetUnavailable, data.UnknownDataset,
+            contract.ContractError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps(res) if args.json else table(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
