@@ -25,7 +25,8 @@ def test_matches_contract(T, rule):
     async def bench(ctx):
         for u, theta in cases:
             ctx.set(dut.value, u)
-            ctx.set(dut.threshold, theta)
+            for i, c4v in enumerate(dut.c4_values):
+                ctx.set(dut.limits[i], FireUnit.limit(theta, c4v))
             await ctx.delay(1e-9)
             want = int(contract.ttfs_fire(u, theta, T, rule))
             assert ctx.get(dut.k) == want, (u, theta)
