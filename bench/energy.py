@@ -34,9 +34,10 @@ SNN accounting (per inference, matching the accelerator of docs/ARCHITECTURE.md)
     word, weight SRAM) + one add of the membrane width (the shifted operand +-1 << n comes from
     the weight decoder; it is counted inside the add);
     spike (event): one spike-buffer write + one read (input events included);
-    fire (per neuron of a layer): bias and threshold reads, one add (bias), T comparators of
-    membrane width + 2 bits (the fire unit compares T thresholds in parallel); the fire phase's
-    membrane read and clear are in the membrane counts of ``golden.event``;
+    fire (per neuron of a layer): one add (bias), T comparators of membrane width + 2 bits (the
+    fire unit compares T thresholds in parallel); the biases and thresholds are one
+    parameter-memory read per output channel (``param_reads``); the fire phase's membrane read
+    and clear are in the membrane counts of ``golden.event``;
     input encoder: T comparators of 10 bits per pixel.
 """
 
@@ -74,7 +75,8 @@ ASSUMPTIONS = [
     "applied here.",
     "Not modelled: leakage, clock tree, control, wires, off-chip I/O (all weights on chip).",
     "Synaptic op = membrane read + write + 5-bit weight read + one membrane-width add; spike = "
-    "spike-buffer write + read; fire = bias + threshold read + add + T comparators per neuron; "
+    "spike-buffer write + read; fire = add + T comparators per neuron, plus one parameter-memory "
+    "read (bias and threshold) per output channel; "
     "input encoder = T 10-bit comparators per pixel.",
     "Dense ANN comparison: compute only, MACs x (8-bit multiply + 32-bit add); no memory.",
     "Rate-coded variants are costed on the same architecture (hypothetical: the RTL implements "

@@ -159,8 +159,9 @@ def evaluate_variant(stem, path, net, x, y, event_limit, P=8, keep_trace=False):
     res["input_firing_fraction"] = res["counts"]["input_events"] / net.input_neurons / \
         (net.T if net.coding == "rate" else 1)
     mems = E.memories_of(net, P)
+    res["param_reads"] = E.param_reads(E.net_geoms(net), P)
     en = E.snn_energy(res["counts"], mems, net.T, net.membrane_bits, net.input_neurons,
-                      E.param_reads(E.net_geoms(net), P))
+                      res["param_reads"])
     res.update(memories=mems, energy_pj_45nm=en,
                energy_nj_45nm=en["total"] * 1e-3,
                energy_nj_28nm=en["total"] * E.TECH_SCALE_28NM * 1e-3,

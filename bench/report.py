@@ -73,8 +73,8 @@ def _work(r):
          "Means per inference over the event-driven subset (`golden.event` counts). Spikes = "
          "events of all layers including the input encoder's. Membrane reads/writes include the "
          "fire phase (read and clear of every neuron). Spike buffer: writes = input events + "
-         "layer output events, reads = layer input events. Bias/threshold: one read of each per "
-         "neuron in the fire scan. Cycles: `golden.cycles.network_cycles` at P = "
+         "layer output events, reads = layer input events. Bias/threshold: one parameter-memory "
+         "read per output channel (rounded up to whole groups of P). Cycles: `golden.cycles.network_cycles` at P = "
          f"{r['args']['p']} (TTFS only); *RTL cycles* = the simulated phase lengths on the RTL "
          "subset. Dense MACs: the same network run as a dense ANN "
          "(conv C_in·K·K·H_out·W_out·C_out + dense N_in·N_out).", ""]
@@ -95,12 +95,12 @@ def _work(r):
                          _num(c["weight_reads"]),
                          f"{_num(c['spike_writes'] + c['input_events'])} / "
                          f"{_num(c['spike_reads'])}",
-                         _num(c["neurons"]), _num(x["cycles_model"]), rc, _num(x["macs"]),
+                         _num(x["param_reads"]), _num(x["cycles_model"]), rc, _num(x["macs"]),
                          f"{c['synops'] / x['macs']:.3f}"])
         L += [f"### {ds}", ""]
         L += _table(["network", "spikes (full split)", "spikes (subset)", "synops",
                      "synops ≠ 0", "membrane R / W", "weight R", "spike buf W / R",
-                     "bias+thr R (each)", "cycles (model)", "RTL cycles", "dense MACs",
+                     "param R", "cycles (model)", "RTL cycles", "dense MACs",
                      "synops / MAC"], body)
     L += ["### TTFS against rate coding at equal or better accuracy", "",
           "For every rate-coded variant, the TTFS variant with the fewest spikes among those "
