@@ -35,7 +35,7 @@ INTEGRATE_EMPTY = 3
 #: parameter steps per channel group beyond P (rtl.sequencer.LOAD_LEAD)
 LOAD_LEAD = 2
 #: scan drain (fire stages, emitter) + phase change
-FIRE_OVERHEAD = 4
+FIRE_OVERHEAD = 5
 
 
 @dataclass

@@ -44,19 +44,22 @@ class NeuronCore(wiring.Component):
     Fire (``fire_phase`` = 1): a pipeline with a global enable ``fire_advance`` (0 freezes it:
     the read port holds its data and nothing is written). A step issued with ``fire_valid``
     reads membrane ``fire_maddr``; at the next advance the membrane is registered and cleared to
-    zero; at the one after, V = U + B is registered; then ``value`` = V and ``k``/``spike``
-    (``FireUnit``) are valid until the next advance.
+    zero; at the one after, V = U + B is registered; at the one after that, ``value`` = V and
+    ``k``/``spike`` (``FireUnit``) are registered, valid until the next advance.
 
     ``param`` loads B and Theta of the channel group about to be fired (always ready): B is
-    used when V is registered, Theta while ``k`` is valid; the sequencer loads them only after
-    the previous group's last step has used them.
+    used when V is registered, Theta when k is (``THRESHOLD_USE``); the sequencer loads them
+    only after the previous group's last step has used them.
 
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
     """
 
     #: advances from issuing a fire step to its k being valid
-    FIRE_LATENCY = 3
+    FIRE_LATENCY = 4
+    #: advances from issuing a step to the one that uses Theta (registering k): a new group's
+    #: parameters may be loaded from this many advances after its previous group's last step
+    THRESHOLD_USE = 3
     #: integrate pipeline stages (A..E)
     INTEGRATE_STAGES = 5
 
@@ -79,7 +82,7 @@ class NeuronCore(wiring.Component):
             "fire_maddr": In(_abits(membrane_depth)),
             "param": In(stream.Signature(param_layout(membrane_bits), always_ready=True)),
             "value": Out(signed(membrane_bits)),
-            "k": Out(unsigned(contract.time_bits(steps + 1))),
+            "k": Out(unsigned(contract.time_bits(steps + 1)), init=steps),
             "spike": Out(1),
             "weight_load": In(stream.Signature(wload, always_ready=True)),
             "idle": Out(1),
@@ -161,20 +164,16 @@ class NeuronCore(wiring.Component):
         updated = Signal(signed(mbits), name="inte_updated")
         m.d.comb += updated.eq(old + inte_increment)
 
-        # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered -------------
+        # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered, 4 k ------
         fire1_valid = Signal(name="fire1_valid")
         fire1_maddr = Signal.like(self.fire_maddr, name="fire1_maddr")
         fire3_value = Signal(signed(mbits), name="fire3_value")
         with m.If(self.fire_advance):
             m.d.sync += [fire1_valid.eq(self.fire_valid), fire1_maddr.eq(self.fire_maddr),
-                         fire3_value.eq(membrane_q + bias)]
-        m.d.comb += [
-            fire_unit.value.eq(fire3_value),
-            fire_unit.limits.eq(limits),
-            self.value.eq(fire3_value),
-            self.k.eq(fire_unit.k),
-            self.spike.eq(fire_unit.spike),
-        ]
+                         fire3_value.eq(membrane_q + bias),
+                         self.value.eq(fire3_value), self.k.eq(fire_unit.k),
+                         self.spike.eq(fire_unit.spike)]
+        m.d.comb += [fire_unit.value.eq(fire3_value), fire_unit.limits.eq(limits)]
 
         # -- membrane ports, shared by the phases -----------------------------------------
         with m.If(self.fire_phase):

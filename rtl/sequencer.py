@@ -13,8 +13,9 @@ __all__ = ["LayerSequencer", "Phase", "tag_layout", "FIRE_STAGES", "LOAD_LEAD"]
 
 #: advances from issuing a fire step to its k being valid in the cores
 FIRE_STAGES = NeuronCore.FIRE_LATENCY
-#: parameter steps between reading a core's entry and loading it (see the class docstring)
-LOAD_LEAD = FIRE_STAGES - 1
+#: parameter steps between reading a core's entry and loading it (see the class docstring):
+#: the previous group's last step uses Theta THRESHOLD_USE advances after it was issued
+LOAD_LEAD = NeuronCore.THRESHOLD_USE - 1
 
 
 class Phase(enum.IntEnum):
@@ -55,9 +56,9 @@ class LayerSequencer(wiring.Component):
             (``param_load``, one-hot), late enough that the previous group's last step has used
             the old values. Then one
             step per pre-pool position reads membrane ``fire_maddr``.
-        stage3_valid, stage3_first, stage3_last, stage3_tag (out): the step whose k the cores
-            show (three advances after it was issued): it opens / closes a pool window, and
-            where its group lands.
+        stage_valid, stage_first, stage_last, stage_tag (out): the step whose k the cores
+            show (FIRE_STAGES advances after it was issued): it opens / closes a pool window,
+            and where its group lands.
         emit_idle (in): the emitter has sent everything.
         classifier (out): the current layer is the classifier.
         predict_valid (out) / predict_ready (in): the prediction handshake.
@@ -79,8 +80,8 @@ class LayerSequencer(wiring.Component):
             "fire_maddr": Out(range(max(2, mdepth))),
             "param_addr": Out(range(max(2, pdepth))), "param_en": Out(1),
             "param_load": Out(config.cores),
-            "stage3_valid": Out(1), "stage3_first": Out(1), "stage3_last": Out(1),
-            "stage3_tag": Out(self._tag),
+            "stage_valid": Out(1), "stage_first": Out(1), "stage_last": Out(1),
+            "stage_tag": Out(self._tag),
             "emit_stall": In(1), "emit_idle": In(1),
             "classifier": Out(1),
             "predict_valid": Out(1), "predict_ready": In(1),
@@ -106,7 +107,7 @@ class LayerSequencer(wiring.Component):
         scanning = Signal(name="scan_active")
         loading = Signal(name="scan_loading")
         load_step = Signal(range(P + LOAD_LEAD), name="scan_load_step")
-        g = Signal.like(self.stage3_tag.g, name="scan_g")
+        g = Signal.like(self.stage_tag.g, name="scan_g")
         py = Signal(cfg.y_bits, name="scan_py")
         px = Signal(cfg.x_bits, name="scan_px")
         dy = Signal(name="scan_dy")
@@ -139,9 +140,10 @@ class LayerSequencer(wiring.Component):
 
         stages = [{"valid": Signal(name=f"stage{i}_valid"), "first": Signal(name=f"stage{i}_first"),
                    "last": Signal(name=f"stage{i}_last"),
-                   "tag": Signal(self._tag, name=f"stage{i}_tag")} for i in (1, 2)]
-        stages.append({"valid": self.stage3_valid, "first": self.stage3_first,
-                       "last": self.stage3_last, "tag": self.stage3_tag})
+                   "tag": Signal(self._tag, name=f"stage{i}_tag")}
+                  for i in range(1, FIRE_STAGES)]
+        stages.append({"valid": self.stage_valid, "first": self.stage_first,
+                       "last": self.stage_last, "tag": self.stage_tag})
         with m.If(self.fire_advance):
             s1 = stages[0]
             m.d.sync += [
@@ -206,8 +208,10 @@ class LayerSequencer(wiring.Component):
                     m.next = "FIRE"
             with m.State("FIRE"):
                 m.d.comb += [self.phase.eq(Phase.FIRE), self.fire_phase.eq(1)]
-                with m.If(~launched & ~scanning & ~stages[0]["valid"] & ~stages[1]["valid"] &
-                          ~self.stage3_valid & self.emit_idle):
+                in_flight = 0
+                for stage in stages:
+                    in_flight = in_flight | stage["valid"]
+                with m.If(~launched & ~scanning & ~in_flight & self.emit_idle):
                     with m.If(self.classifier):
                         m.next = "PREDICT"
                     with m.Else():

@@ -172,14 +172,14 @@ class Accelerator(wiring.Component):
                 pool.k[p].eq(core.k),
             ]
         m.d.comb += [
-            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage3_valid),
-            pool.first.eq(seq.stage3_first), pool.last.eq(seq.stage3_last),
+            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage_valid),
+            pool.first.eq(seq.stage_first), pool.last.eq(seq.stage_last),
             seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
             emit.group_valid.eq(pool.out_valid & seq.fire_phase),
-            emit.group_tag.eq(seq.stage3_tag),
+            emit.group_tag.eq(seq.stage_tag),
         ]
         for p, core in enumerate(cores):
-            active = p < seq.stage3_tag.lanes
+            active = p < seq.stage_tag.lanes
             m.d.comb += [
                 emit.group_lanes[p].k.eq(pool.out_k[p]),
                 emit.group_lanes[p].value.eq(core.value),
@@ -187,17 +187,22 @@ class Accelerator(wiring.Component):
             ]
 
         # -- scores and prediction ------------------------------------------------------------
+        # argmax over the sent scores, one cycle behind them (the compare is registered); the
+        # sequencer reaches PREDICT at least two cycles after the last score
         best = Signal(signed(cfg.membrane_bits), name="argmax_score")
         best_cls = Signal(cfg.class_bits, name="argmax_cls")
+        cand_valid = Signal(name="argmax_cand_valid")
+        cand = Signal(self._score, name="argmax_cand")
         cls = em.tag.g * P + em.lane
         m.d.comb += [
             self.scores.valid.eq(emit.out.valid & seq.classifier),
             self.scores.p.cls.eq(cls), self.scores.p.score.eq(em.payload.value),
             emit.out.ready.eq(Mux(seq.classifier, self.scores.ready, event_ready)),
         ]
-        with m.If(self.scores.valid & self.scores.ready):
-            with m.If((cls == 0) | (em.payload.value > best)):
-                m.d.sync += [best.eq(em.payload.value), best_cls.eq(cls)]
+        m.d.sync += [cand_valid.eq(self.scores.valid & self.scores.ready),
+                     cand.eq(self.scores.payload)]
+        with m.If(cand_valid & ((cand.cls == 0) | (cand.score > best))):
+            m.d.sync += [best.eq(cand.score), best_cls.eq(cand.cls)]
         m.d.comb += [self.prediction.valid.eq(seq.predict_valid),
                      self.prediction.payload.eq(best_cls),
                      seq.predict_ready.eq(self.prediction.ready)]

@@ -57,18 +57,18 @@ def test_integrate_then_fire(seed):
                 await ctx.tick()
                 ctx.set(dut.param.valid, 0)
                 steps = list(range(gi * per_group, (gi + 1) * per_group))
-                pipe = [None, None, None]  # steps in the three fire stages
+                pipe = [None] * NeuronCore.FIRE_LATENCY  # steps in the fire stages
                 while steps or any(s is not None for s in pipe):
                     adv = rng.random() < 0.7
                     ctx.set(dut.fire_advance, int(adv))
                     ctx.set(dut.fire_valid, int(bool(steps)))
                     if steps:
                         ctx.set(dut.fire_maddr, steps[0])
-                    if pipe[2] is not None and adv:
-                        seen.append((pipe[2], gi, ctx.get(dut.value), ctx.get(dut.k)))
+                    if pipe[-1] is not None and adv:
+                        seen.append((pipe[-1], gi, ctx.get(dut.value), ctx.get(dut.k)))
                     await ctx.tick()
                     if adv:
-                        pipe = [steps.pop(0) if steps else None, pipe[0], pipe[1]]
+                        pipe = [steps.pop(0) if steps else None] + pipe[:-1]
             ctx.set(dut.fire_advance, 0)
             ctx.set(dut.fire_valid, 0)
             assert [a for a, _, _, _ in seen] == list(range(mdepth))
