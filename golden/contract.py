@@ -19,7 +19,7 @@ __all__ = [
     "CODE_BITS", "EXP_MAX", "ZERO_EXP", "ZERO_CODE", "CODINGS", "FIRE_RULES", "INPUT_THETA",
     "T_MAX", "ContractError",
     "encode_code", "code_sign", "code_exponent", "validate_codes", "code_values",
-    "min_frac_bits", "synapse_shift", "ttfs_c4", "ttfs_fire", "rate_fire", "fire",
+    "min_frac_bits", "synapse_shift", "synaptic_increment", "ttfs_c4", "ttfs_fire", "rate_fire", "fire",
     "rate_initial_membrane", "membrane_bound", "signed_width", "unsigned_width",
     "encode_input", "spike_value", "time_bits",
 ]
@@ -103,6 +103,15 @@ def min_frac_bits(coding, T, pooled_input=False):
 def synapse_shift(exponent, k, F, pool_shift=0):
     """Shift amount F - e - k - pool_shift of a synaptic event (only meaningful when e != 15)."""
     return F - np.asarray(exponent, dtype=np.int64) - np.asarray(k, dtype=np.int64) - pool_shift
+
+
+def synaptic_increment(code, k, F, pool_shift=0):
+    """Membrane increment of an event at time k through weight code(s):
+    ``(s ? -1 : +1) << (F - e - k - pool_shift)``, 0 for e = 15."""
+    e = code_exponent(code)
+    sign = np.where(code_sign(code) == 1, -1, 1)
+    shift = np.maximum(synapse_shift(e, k, F, pool_shift), 0)
+    return np.where(e == ZERO_EXP, 0, sign * np.left_shift(1, shift))
 
 
 def spike_value(k, T, coding):

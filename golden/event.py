@@ -77,14 +77,9 @@ def fanout_range(pos, pad, kernel, stride, size_out):
 
 def _contrib_tables(net, layer):
     """contrib[k] = membrane increment of each weight for an input event at time k."""
-    e = contract.code_exponent(layer.weights)
-    sign = np.where(contract.code_sign(layer.weights) == 1, -1, 1)
     ks = range(net.T) if net.coding == "ttfs" else [0]
-    tables = []
-    for k in ks:
-        sh = contract.synapse_shift(e, k, net.F, layer.pool_shift)
-        tables.append(np.where(e == contract.ZERO_EXP, 0, sign * np.left_shift(1, np.maximum(sh, 0))))
-    return tables, e != contract.ZERO_EXP
+    tables = [contract.synaptic_increment(layer.weights, k, net.F, layer.pool_shift) for k in ks]
+    return tables, contract.code_exponent(layer.weights) != contract.ZERO_EXP
 
 
 def _input_position(net, layer, neuron):

@@ -52,7 +52,7 @@ def _neuron_core(seed, opts):
     from rtl.neuron_core import NeuronCore
     rng = np.random.default_rng([seed, 1])
     T = opts.get("T", 4)
-    F = 14 + T - 1
+    F = contract.min_frac_bits("ttfs", T)
     rule = "round" if seed % 2 == 0 else "floor"
     wdepth, pdepth, mdepth = 32, 4, 16
     mbits = 30
@@ -60,22 +60,11 @@ def _neuron_core(seed, opts):
     weights = [int(c) for c in random_codes(rng, wdepth, zero_frac=0.15)]
     bias = [int(b) for b in rng.integers(-(1 << (F - 1)), 1 << (F - 1), size=pdepth)]
     theta = [int(t) for t in rng.integers(1 << (F - 2), 1 << (F + 2), size=pdepth)]
-    import inspect
-    params = inspect.signature(NeuronCore.__init__).parameters
-    if "bias_init" in params:  # first interface: bias/threshold memories inside the core
-        comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
-                          weight_init=weights, bias_init=bias, threshold_init=theta,
-                          membrane_depth=mdepth)
-    else:  # bias/threshold arrive on the ``param`` stream
-        comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
-                          weight_init=weights, membrane_depth=mdepth)
-    # fire latency: advances from issuing a step to its value/k on the outputs (the RTL may
-    # declare it; the default is the documented 3-stage fire pipeline)
-    fire_latency = getattr(NeuronCore, "FIRE_LATENCY", 3)
-    integrate_stages = getattr(NeuronCore, "INTEGRATE_STAGES", 5)
+    comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
+                      weight_init=weights, membrane_depth=mdepth)
     return comp, "neuron_core", {"F": F, "T": T, "rule": rule, "membrane_bits": mbits,
-                                 "fire_latency": fire_latency,
-                                 "integrate_stages": integrate_stages,
+                                 "fire_latency": NeuronCore.FIRE_LATENCY,
+                                 "integrate_stages": NeuronCore.INTEGRATE_STAGES,
                                  "weights": weights, "bias": bias, "threshold": theta,
                                  "membrane_depth": mdepth, "time_bits": contract.time_bits(T)}
 

@@ -88,180 +88,20 @@ async def weight_decoder(dut):
 
 @cocotb.test()
 async def neuron_core(dut):
-    if hasattr(dut, "param__valid"):
-        await _neuron_core_param(dut)
-    else:
-        await _neuron_core_v1(dut)
-
-
-async def _neuron_core_v1(dut):
-    """First NeuronCore interface: ``load`` port, bias/threshold memories, 1-stage fire."""
-    from rtl.neuron_core import load_layout, op_layout
-    case = load_case()
-    rng = np.random.default_rng([case["seed"], 2])
-    F, T, rule, mbits = case["F"], case["T"], case["rule"], case["membrane_bits"]
-    weights = list(case["weights"])
-    bias, theta = list(case["bias"]), list(case["threshold"])
-    mdepth = case["membrane_depth"]
-    op_f = Fields(op_layout(weight_depth=len(weights), membrane_depth=mdepth,
-                            time_bits=case["time_bits"]))
-    load_f = Fields(load_layout(weight_depth=len(weights), param_depth=len(bias),
-                                membrane_bits=mbits))
-    for name in ("op__valid", "fire_phase", "fire_advance", "fire_valid", "fire_maddr",
-                 "fire_paddr", "load__valid"):
-        getattr(dut, name).value = 0
-    await start_clock(dut)
-    await reset(dut)
-    edge = RisingEdge(dut.clk)
-    cycle = 0
-    ops_total = hits = 0
-    error = None
-
-    def contrib(code, k):
-        e = int(contract.code_exponent(code))
-        if e == contract.ZERO_EXP:
-            return 0
-        mag = 1 << int(contract.synapse_shift(e, k, F))
-        return -mag if contract.code_sign(code) else mag
-
-    for rnd in range(case.get("rounds", 4)):
-        # -- host loads (not in the first round: the initial images are checked first) ----------
-        if rnd:
-            loads = []
-            for _ in range(int(rng.integers(1, 12))):
-                target = int(rng.integers(0, 3))
-                if target == 0:
-                    a = int(rng.integers(0, len(weights)))
-                    v = int(contract.ZERO_CODE if rng.random() < 0.2 else
-                            (int(rng.integers(0, 2)) << 4) | int(rng.integers(0, 15)))
-                    weights[a] = v
-                elif target == 1:
-                    a = int(rng.integers(0, len(bias)))
-                    v = int(rng.integers(-(1 << (F - 1)), 1 << (F - 1)))
-                    bias[a] = v
-                else:
-                    a = int(rng.integers(0, len(theta)))
-                    v = int(rng.integers(1 << (F - 2), 1 << (F + 2)))
-                    theta[a] = v
-                loads.append((target, a, v))
-            i = 0
-            while i < len(loads):
-                valid = rng.random() < 0.7
-                dut.load__valid.value = int(valid)
-                t, a, v = loads[i]
-                dut.load__payload.value = load_f.encode(target=t, addr=a, data=v)
-                await edge
-                cycle += 1
-                i += int(valid)
-            dut.load__valid.value = 0
-        # -- integrate --------------------------------------------------------------------------
-        U = [0] * mdepth
-        n_ops = int(rng.integers(60, 200))
-        hist = []
-        sent = 0
-        while sent < n_ops:
-            valid = rng.random() < 0.8
-            if valid:
-                r = rng.random()
-                if hist and r < 0.45:
-                    maddr = hist[-1]
-                elif len(hist) > 1 and r < 0.65:
-                    maddr = hist[-2]
-                else:
-                    maddr = int(rng.integers(0, mdepth))
-                waddr = int(rng.integers(0, len(weights)))
-                k = int(rng.integers(0, T))
-                hits += int(bool(hist) and hist[-1] == maddr)
-                hist.append(maddr)
-                U[maddr] += contrib(weights[waddr], k)
-                dut.op__payload.value = op_f.encode(waddr=waddr, maddr=maddr, k=k)
-                sent += 1
-            dut.op__valid.value = int(valid)
-            await edge
-            cycle += 1
-        dut.op__valid.value = 0
-        ops_total += n_ops
-        for _ in range(3):
-            await edge
-            cycle += 1
-        await ReadOnly()
-        if int(dut.idle.value) != 1:
-            error = f"neuron_core round {rnd}: idle is 0 three cycles after the last operation"
-            break
-        await edge
-        cycle += 1
-        # -- fire scan ----------------------------------------------------------------------------
-        order = list(rng.permutation(mdepth))
-        paddr_of = {int(a): int(rng.integers(0, len(bias))) for a in order}
-        dut.fire_phase.value = 1
-        pending = None
-        checked = 0
-        idle_advances = 0
-        while True:
-            adv = rng.random() < 0.7
-            dut.fire_advance.value = int(adv)
-            issue = None
-            if adv and order:
-                issue = int(order[0])
-                dut.fire_valid.value = 1
-                dut.fire_maddr.value = issue
-                dut.fire_paddr.value = paddr_of[issue]
-            else:
-                dut.fire_valid.value = 0
-            await ReadOnly()
-            if pending is not None:
-                pa = paddr_of[pending]
-                want_v = U[pending] + bias[pa]
-                want_k = int(contract.ttfs_fire(want_v, theta[pa], T, rule))
-                got_v = dut.value.value.to_signed()
-                got_k = int(dut.k.value)
-                got_s = int(dut.spike.value)
-                if (got_v, got_k, got_s) != (want_v, want_k, int(want_k < T)):
-                    error = (f"neuron_core round {rnd}: membrane {pending} (bias/threshold "
-                             f"{pa}): expected U+B={want_v} k={want_k}, observed "
-                             f"value={got_v} k={got_k} spike={got_s} at cycle {cycle}")
-                    break
-                checked += 1
-            await edge
-            cycle += 1
-            if adv:
-                if issue is not None:
-                    order.pop(0)
-                    pending = issue
-                else:
-                    pending = None
-                    idle_advances += 1
-                    if idle_advances >= 2:
-                        break
-        if error:
-            break
-        dut.fire_phase.value = 0
-        dut.fire_advance.value = 0
-        dut.fire_valid.value = 0
-        await edge
-        cycle += 1
-    _finish(dut, case, error, cycles=cycle, ops=ops_total, back_to_back_hits=hits)
-
-
-def _contrib(F, code, k):
-    e = int(contract.code_exponent(code))
-    if e == contract.ZERO_EXP:
-        return 0
-    mag = 1 << int(contract.synapse_shift(e, k, F))
-    return -mag if contract.code_sign(code) else mag
+    await _neuron_core_param(dut)
 
 
 async def _neuron_core_param(dut):
-    """NeuronCore with ``weight_load`` and the ``param`` stream (B, Theta of the group being
-    fired); integrate A/B/C with forwarding; fire stage 1 (V = U + B, clear) and stage 2
-    (``value``, ``k``)."""
+    """NeuronCore: weights loaded through ``weight_load``, random operations with back-to-back
+    hits on one membrane (forwarding), then a fire scan with random freezes, one ``param``
+    (B, Theta) per group; ``value``/``k`` are checked FIRE_LATENCY advances after each step."""
     from rtl.neuron_core import op_layout, param_layout
     case = load_case()
     rng = np.random.default_rng([case["seed"], 2])
     F, T, rule, mbits = case["F"], case["T"], case["rule"], case["membrane_bits"]
     weights = list(case["weights"])
     mdepth = case["membrane_depth"]
-    latency = case.get("fire_latency", 3)
+    latency = case["fire_latency"]
     op_f = Fields(op_layout(weight_depth=len(weights), membrane_depth=mdepth,
                             time_bits=case["time_bits"]))
     par_f = Fields(param_layout(mbits))
@@ -310,7 +150,7 @@ async def _neuron_core_param(dut):
                 k = int(rng.integers(0, T))
                 hits += int(bool(hist) and hist[-1] == maddr)
                 hist.append(maddr)
-                U[maddr] += _contrib(F, weights[waddr], k)
+                U[maddr] += int(contract.synaptic_increment(weights[waddr], k, F))
                 dut.op__payload.value = op_f.encode(waddr=waddr, maddr=maddr, k=k)
                 sent += 1
             dut.op__valid.value = int(valid)

@@ -28,10 +28,7 @@ def test_integrate_then_fire(seed):
             ops.append((int(rng.integers(0, wdepth)), maddr, int(rng.integers(0, T))))
         U = np.zeros(mdepth, dtype=np.int64)
         for w, m, k in ops:
-            e = int(contract.code_exponent(weights[w]))
-            if e != contract.ZERO_EXP:
-                v = 1 << int(contract.synapse_shift(e, k, F))
-                U[m] += -v if contract.code_sign(weights[w]) else v
+            U[m] += int(contract.synaptic_increment(weights[w], k, F))
         rounds.append((ops, U))
 
     async def bench(ctx):
