@@ -39,22 +39,29 @@ class SpikeEmitter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         pending = Signal(self._lanes, name="emit_pending")
+        # whether pending is non-zero / has two or more bits, kept as registers so that the
+        # stall that freezes the whole fire pipeline starts at a flip-flop
+        nonzero = Signal(name="emit_nonzero")
+        many = Signal(name="emit_many")
         lanes = Signal(self.group_lanes.shape(), name="emit_lanes")
         tag = Signal(self.group_tag.shape(), name="emit_tag")
         lowest = pending & -pending  # one-hot of the lowest pending lane
-        more_than_one = (pending & (pending - 1)) != 0
         m.d.comb += [
-            self.out.valid.eq(pending != 0),
+            self.out.valid.eq(nonzero),
             self.out.p.tag.eq(tag),
-            self.stall.eq(more_than_one | ((pending != 0) & ~self.out.ready)),
-            self.idle.eq(pending == 0),
+            self.stall.eq(many | (nonzero & ~self.out.ready)),
+            self.idle.eq(~nonzero),
         ]
         for p in reversed(range(self._lanes)):
             with m.If(lowest[p]):
                 m.d.comb += [self.out.p.lane.eq(p), self.out.p.payload.eq(lanes[p])]
+        following = Signal.like(pending, name="emit_following")
+        m.d.comb += following.eq(pending)
         with m.If(self.out.valid & self.out.ready):
-            m.d.sync += pending.eq(pending & ~lowest)
+            m.d.comb += following.eq(pending & ~lowest)
         with m.If(self.group_valid & ~self.stall):
-            m.d.sync += [pending.eq(self.group_mask), lanes.eq(self.group_lanes),
-                         tag.eq(self.group_tag)]
+            m.d.comb += following.eq(self.group_mask)
+            m.d.sync += [lanes.eq(self.group_lanes), tag.eq(self.group_tag)]
+        m.d.sync += [pending.eq(following), nonzero.eq(following != 0),
+                     many.eq((following & (following - 1)) != 0)]
         return m
