@@ -158,9 +158,12 @@ class NeuronCore(wiring.Component):
         wrote = [{"valid": Signal(name=f"fwd{i}_valid"),
                   "addr": Signal.like(maddr["e"], name=f"fwd{i}_addr"),
                   "data": Signal(signed(mbits), name=f"fwd{i}_data")} for i in (1, 2)]
-        old = Mux(wrote[0]["valid"] & (wrote[0]["addr"] == maddr["e"]), wrote[0]["data"],
-                  Mux(wrote[1]["valid"] & (wrote[1]["addr"] == maddr["e"]), wrote[1]["data"],
-                      membrane_q))
+        # the address matches are found in D, one cycle ahead: the write of this cycle and the
+        # one before become E's "previous" and "before previous" writes
+        hit = [Signal(name=f"inte_hit{i}") for i in (1, 2)]
+        m.d.sync += [hit[0].eq(u_wr.en & (u_wr.addr == maddr["d"])),
+                     hit[1].eq(wrote[0]["valid"] & (wrote[0]["addr"] == maddr["d"]))]
+        old = Mux(hit[0], wrote[0]["data"], Mux(hit[1], wrote[1]["data"], membrane_q))
         updated = Signal(signed(mbits), name="inte_updated")
         m.d.comb += updated.eq(old + inte_increment)
 
