@@ -59,8 +59,9 @@ class SpikeRouter(wiring.Component):
     ``g * positions + oy * W_out + ox``.
 
     Pipeline: an input register, two setup stages (ranges and the products ``c * K * K``,
-    ``(c * H + y) * W``, then ``ky * K`` and ``oy * W_out``), and the iterator. Every product is
-    by a per-layer constant (a case over ``layer``), so no general multiplier is built. Each
+    ``c * H * W``, ``y * W``; then ``ky * K``, ``oy * W_out`` and the start addresses), and the
+    iterator. Every product is by a per-layer constant (a case over ``layer``) built from shifts
+    and adds, so no multiplier is built. Each
     stage takes the next event when the one after it takes its own, so consecutive events
     follow without a bubble.
     """
@@ -78,12 +79,17 @@ class SpikeRouter(wiring.Component):
         })
 
     def _times(self, m, value, factors, name, width):
-        """``value * factors[layer]`` with a constant multiplier per layer."""
+        """``value * factors[layer]``: per layer, a sum of shifted copies of ``value`` (one per
+        set bit of the constant), so that no multiplier block is inferred."""
         out = Signal(width, name=name)
         with m.Switch(self.layer):
             for i, f in enumerate(factors):
                 with m.Case(i):
-                    m.d.comb += out.eq(value * f)
+                    terms = [value << b for b in range(f.bit_length()) if f >> b & 1]
+                    total = terms[0] if terms else 0
+                    for t in terms[1:]:
+                        total = total + t
+                    m.d.comb += out.eq(total)
         return out
 
     def elaborate(self, platform):
@@ -126,7 +132,8 @@ class SpikeRouter(wiring.Component):
             ("oy_lo", d.out_h.shape()), ("oy_hi", d.out_h.shape()),
             ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),
             ("ky0", d.kernel.shape()), ("kx0", d.kernel.shape()),
-            ("wpart", wbits), ("k", ev.k.shape()), ("empty", 1))}
+            ("c_kk", wbits), ("c_hw", wbits), ("y_w", wbits), ("x", ev.x.shape()),
+            ("k", ev.k.shape()), ("empty", 1))}
 
         # -- setup 2: start addresses ------------------------------------------------------------
         ky0_k = self._times(m, s1["ky0"], [l.kernel for l in ds], "setup_ky0_k", wbits)
@@ -168,7 +175,7 @@ class SpikeRouter(wiring.Component):
                 s1["oy_lo"].eq(Mux(is_conv, oy_lo, 0)), s1["oy_hi"].eq(Mux(is_conv, oy_hi, 0)),
                 s1["ox_lo"].eq(Mux(is_conv, ox_lo, 0)), s1["ox_hi"].eq(Mux(is_conv, ox_hi, 0)),
                 s1["ky0"].eq(Mux(is_conv, ky0, 0)), s1["kx0"].eq(Mux(is_conv, kx0, 0)),
-                s1["wpart"].eq(d.weight_base + Mux(is_conv, c_kk, c_hw + y_w + ev.x)),
+                s1["c_kk"].eq(c_kk), s1["c_hw"].eq(c_hw), s1["y_w"].eq(y_w), s1["x"].eq(ev.x),
                 s1["k"].eq(ev.k),
                 s1["empty"].eq(is_conv & ((oy_lo > oy_hi) | (ox_lo > ox_hi))),
             ]
@@ -178,7 +185,8 @@ class SpikeRouter(wiring.Component):
                 s2["oy_lo"].eq(s1["oy_lo"]), s2["oy_hi"].eq(s1["oy_hi"]),
                 s2["ox_lo"].eq(s1["ox_lo"]), s2["ox_hi"].eq(s1["ox_hi"]),
                 s2["kx0"].eq(s1["kx0"]),
-                s2["wrow"].eq(s1["wpart"] + ky0_k),
+                s2["wrow"].eq(d.weight_base + Mux(is_conv, s1["c_kk"] + ky0_k,
+                                                  s1["c_hw"] + s1["y_w"] + s1["x"])),
                 s2["mrow"].eq(oy_w),
                 s2["k"].eq(s1["k"]), s2["empty"].eq(s1["empty"]),
             ]
