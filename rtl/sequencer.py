@@ -100,7 +100,7 @@ class LayerSequencer(wiring.Component):
             for i, ld in enumerate(cfg.layers):
                 with m.Case(i):
                     m.d.sync += d.eq(d.shape().const(descriptor_value(cfg, ld)))
-        m.d.comb += self.classifier.eq(self.layer == L - 1)
+        m.d.sync += self.classifier.eq(self.layer == L - 1)  # registered, like the descriptor
 
         # -- fire scan ---------------------------------------------------------------------------
         # order: group g, then [P + 1 parameter steps], pooled row, pooled column, 2x2 window

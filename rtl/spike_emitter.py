@@ -62,6 +62,11 @@ class SpikeEmitter(wiring.Component):
         with m.If(self.group_valid & ~self.stall):
             m.d.comb += following.eq(self.group_mask)
             m.d.sync += [lanes.eq(self.group_lanes), tag.eq(self.group_tag)]
-        m.d.sync += [pending.eq(following), nonzero.eq(following != 0),
-                     many.eq((following & (following - 1)) != 0)]
+        # two or more bits: some bit with a set bit below it (two LUT levels, no carry chain)
+        below = 0
+        two = 0
+        for p in range(self._lanes):
+            two = two | (following[p] & below)
+            below = below | following[p]
+        m.d.sync += [pending.eq(following), nonzero.eq(following != 0), many.eq(two)]
         return m
