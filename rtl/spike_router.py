@@ -133,7 +133,7 @@ class SpikeRouter(wiring.Component):
             ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),
             ("ky0", d.kernel.shape()), ("kx0", d.kernel.shape()),
             ("c_kk", wbits), ("c_hw", wbits), ("y_w", wbits), ("x", ev.x.shape()),
-            ("k", ev.k.shape()), ("empty", 1))}
+            ("k", ev.k.shape()), ("conv", 1))}
 
         # -- setup 2: start addresses ------------------------------------------------------------
         ky0_k = self._times(m, s1["ky0"], [l.kernel for l in ds], "setup_ky0_k", wbits)
@@ -176,8 +176,7 @@ class SpikeRouter(wiring.Component):
                 s1["ox_lo"].eq(Mux(is_conv, ox_lo, 0)), s1["ox_hi"].eq(Mux(is_conv, ox_hi, 0)),
                 s1["ky0"].eq(Mux(is_conv, ky0, 0)), s1["kx0"].eq(Mux(is_conv, kx0, 0)),
                 s1["c_kk"].eq(c_kk), s1["c_hw"].eq(c_hw), s1["y_w"].eq(y_w), s1["x"].eq(ev.x),
-                s1["k"].eq(ev.k),
-                s1["empty"].eq(is_conv & ((oy_lo > oy_hi) | (ox_lo > ox_hi))),
+                s1["k"].eq(ev.k), s1["conv"].eq(is_conv),
             ]
         with m.If(take_s1):
             m.d.sync += [
@@ -188,7 +187,10 @@ class SpikeRouter(wiring.Component):
                 s2["wrow"].eq(d.weight_base + Mux(is_conv, s1["c_kk"] + ky0_k,
                                                   s1["c_hw"] + s1["y_w"] + s1["x"])),
                 s2["mrow"].eq(oy_w),
-                s2["k"].eq(s1["k"]), s2["empty"].eq(s1["empty"]),
+                s2["k"].eq(s1["k"]),
+                # an event whose row or column range is empty reaches nothing
+                s2["empty"].eq(s1["conv"] & ((s1["oy_lo"] > s1["oy_hi"]) |
+                                             (s1["ox_lo"] > s1["ox_hi"]))),
             ]
         with m.If(step):
             with m.If(~last_g):
