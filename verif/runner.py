@@ -67,30 +67,10 @@ def default_seed(name, base=None):
 
 
 def emit_component(component, name):
-    """Verilog of a component. ``gen.verilog.emit`` refuses components with ``always_ready``
-    streams (their constant ``ready`` is not a signal); those are emitted with an explicit port
-    list that leaves the constants out."""
-    from amaranth.back import verilog
-    from amaranth.hdl import _ast, _ir
-    from amaranth.lib import wiring
-
+    """Verilog of a component (``gen.verilog.emit``: the signature's ports, constants left
+    out)."""
     from gen.verilog import emit
-    try:
-        return emit(component, name)
-    except TypeError as exc:
-        if "Only signals" not in str(exc):
-            raise
-    ports = {}
-    for path, member, value in component.signature.flatten(component):
-        if isinstance(value, _ast.ValueCastable):
-            value = value.as_value()
-        if isinstance(value, _ast.Const):
-            continue
-        ports["__".join(map(str, path))] = (
-            value, _ir.PortDirection.Input if member.flow == wiring.In
-            else _ir.PortDirection.Output)
-    return verilog.convert(component, name=name, ports=ports, emit_src=False,
-                           strip_internal_attrs=True)
+    return emit(component, name)
 
 
 def write_if_changed(path, text):
