@@ -59,7 +59,7 @@ test: $(SETUP_STAMP) ## the CI test suite (both simulators), excludes -m slow
 sim: $(SETUP_STAMP) ## one cocotb test: TEST=name SIM=icarus|verilator WAVES=1 SEED=n
 	$(PY) -m verif.sim $(if $(TEST),--test $(TEST)) --sim $(SIM) $(if $(WAVES),--waves) $(if $(SEED),--seed $(SEED))
 
-regress: $(SETUP_STAMP) ## long regression (includes slow tests)
+regress: $(SETUP_STAMP) ## long regression: random layers, 1,000 real images (build/regress/)
 	$(PY) -m verif.regress
 
 synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
