@@ -93,7 +93,11 @@ def _images(args, sim, n, log):
             "cycles_per_s": round(res.cycles / run_wall) if run_wall else None,
             "s_per_image": round(run_wall / max(1, st.get("images", 0)), 4),
             "ok": res.passed, "message": "" if res.passed else res.message,
-            "failures": st.get("failures", [])[:5]}
+            "failures": st.get("failures", [])[:5],
+            "splits": {r["name"]: {"images": r["images"], "passed": r["passed"],
+                                   "accuracy": r["correct"] / r["labelled"]
+                                   if r["labelled"] else None}
+                       for r in st.get("runs", [])}}
     log(f"network {sim}: {item['passed']}/{item['images']} images match the golden model, "
         f"accuracy {item['accuracy']}, {item['cycles_per_s']} cycles/s, "
         f"{item['s_per_image']} s/image" + ("" if res.passed else f"\n    {res.message}"))
@@ -129,6 +133,13 @@ def _markdown(s):
         acc = "n/a" if i["accuracy"] is None else f"{100 * i['accuracy']:.2f} %"
         L.append(f"| {i['sim']} | {i['images']} | {i['passed']}/{i['images']} | {acc} | "
                  f"{i['cycles']} | {i['cycles_per_s']} | {i['s_per_image']} |")
+    L += ["", "RTL accuracy per split of the digits data (the held-out split first):", "",
+          "| simulator | split | images | match golden | RTL accuracy |", "|---|---|---|---|---|"]
+    for i in s["images"]:
+        for name, sp in i.get("splits", {}).items():
+            acc = "n/a" if sp["accuracy"] is None else f"{100 * sp['accuracy']:.2f} %"
+            L.append(f"| {i['sim']} | {name} | {sp['images']} | {sp['passed']}/{sp['images']} | "
+                     f"{acc} |")
     L += ["", f"Overall: {'PASS' if s['passed'] else 'FAIL'}", ""]
     return "\n".join(L)
 
