@@ -389,15 +389,20 @@ def train_float(base, x, y, st, rng, epochs=None, progress=True):
             xb = shift_batch(x[idx], rng, st["augment"])
             loss = Fn.cross_entropy(model(torch.from_numpy(xb / 255.0).float()),
                                     torch.from_numpy(y[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            _step(opt, sched, bar, loss)
     bar.close()
     model.eval()
     return model
+
+
+def _step(opt, sched, bar, loss):
+    """One optimiser and schedule step, with the progress bar."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sched.step()
+    bar.update(1)
+    bar.set_postfix(loss=f"{loss.item():.3f}")
 
 
 def init_lambdas(model, x, n=2000):
@@ -438,12 +443,7 @@ def train_cat(model, x, y, st, rng, name, input_shape, progress=True, on_switch=
             else:
                 logits = model.forward_cat(a0)
             loss = Fn.cross_entropy(logits, torch.from_numpy(y[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            _step(opt, sched, bar, loss)
     bar.close()
     if not n_int and on_switch:
         on_switch()
