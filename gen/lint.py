@@ -40,7 +40,7 @@ def _tool(name):
 
 def verilator_lint(path, top):
     """(ok, output) of Verilator's -Wall lint with the waiver list."""
-    cmd = [_tool("verilator"), "--lint-only", "-Wall", f"--top-module", top]
+    cmd = [_tool("verilator"), "--lint-only", "-Wall", "--top-module", top]
     cmd += [f"-Wno-{w}" for w in WAIVERS] + [os.path.basename(path)]
     r = subprocess.run(cmd, cwd=os.path.dirname(os.path.abspath(path)), capture_output=True,
                        text=True)

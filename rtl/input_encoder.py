@@ -19,7 +19,8 @@ class InputEncoder(wiring.Component):
         pixels (in stream, 8 bits): the image.
         events (out stream, event layout): one event (c, y, x, k) per pixel that spikes; a zero
                pixel (or one below the last threshold) sends none.
-        done   (out): all pixels of the image have been taken and their events delivered.
+        done   (out): all pixels of the image have been taken (the last event may still wait
+               in the ``events`` register).
 
     ``events`` is registered; ``pixels`` is taken whenever that register is free or draining.
     """

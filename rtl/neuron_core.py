@@ -1,6 +1,6 @@
 """TTFS neuron core: synapse (weight) memory, membrane memory, accumulate and fire."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 

@@ -1,6 +1,6 @@
 """Parameter memory: the bias B and threshold Theta of every output channel of every layer."""
 
-from amaranth.hdl import Cat, Module, Signal, unsigned
+from amaranth.hdl import Cat, Module, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 

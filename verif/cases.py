@@ -11,8 +11,6 @@ Everything random derives from ``seed`` (``SEED`` in the environment overrides t
 """
 
 import hashlib
-import json
-import os
 from types import SimpleNamespace
 
 import numpy as np

@@ -8,7 +8,6 @@ first difference, naming the layer, the neuron, the expected and observed values
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from golden import cycles as cycle_model
 from golden import event

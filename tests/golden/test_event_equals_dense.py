@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from golden import contract, dense, event, network, randnet as R
+from golden import dense, event, network, randnet as R
 
 
 def assert_equal_models(net, images):

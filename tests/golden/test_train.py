@@ -1,6 +1,5 @@
 """golden.train: a tiny CAT run exports a loadable network that agrees with golden.dense."""
 
-import json
 import subprocess
 import sys
 
