@@ -62,6 +62,7 @@ command -v iverilog >/dev/null 2>&1 || need+=(iverilog)
 command -v g++      >/dev/null 2>&1 || need+=(g++)      # verilator builds C++
 command -v make     >/dev/null 2>&1 || need+=(make)
 command -v perl     >/dev/null 2>&1 || need+=(perl)     # verilator driver is perl
+[ -f /usr/include/lz4.h ] || need+=(liblz4-dev)          # FST waves from verilator
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$SUDO" = "__none__" ]; then
         die "need apt packages: ${need[*]} -- not root and no passwordless sudo; run: sudo apt-get install -y ${need[*]}"
