@@ -143,6 +143,12 @@ class HardwareConfig:
         self._P = cores
         self._mbits = membrane_bits
         self._trace = trace
+        # derived once: the event maps, their field widths and the memory plan
+        self._maps = event_maps(network.input_shape, layer_geometry(network))
+        self._fields = event_field_bits(self._maps, network.classes)
+        self._mems = memory_plan(layer_geometry(network), cores=cores, T=network.T,
+                                 membrane_bits=membrane_bits, input_shape=network.input_shape,
+                                 classes=network.classes)
         self._layers = self._descriptors()
 
     # -- parameters --------------------------------------------------------------------------
@@ -163,7 +169,7 @@ class HardwareConfig:
     @property
     def maps(self):
         """(C, H, W) of every event map: the input and each firing layer's (pooled) output."""
-        return event_maps(self._net.input_shape, layer_geometry(self._net))
+        return self._maps
 
     @property
     def k_bits(self):
@@ -171,39 +177,33 @@ class HardwareConfig:
 
     @property
     def c_bits(self):
-        return event_field_bits(self.maps, self._net.classes)[0]
+        return self._fields[0]
 
     @property
     def y_bits(self):
-        return event_field_bits(self.maps, self._net.classes)[1]
+        return self._fields[1]
 
     @property
     def x_bits(self):
-        return event_field_bits(self.maps, self._net.classes)[2]
-
-    def _plan(self):
-        net = self._net
-        return memory_plan(layer_geometry(net), cores=self._P, T=self.T,
-                           membrane_bits=self._mbits, input_shape=net.input_shape,
-                           classes=net.classes)
+        return self._fields[2]
 
     @property
     def spike_depth(self):
         """Events a spike buffer must hold: the largest map (each neuron fires at most once)."""
-        return self._plan()["spike_buffer"]["depth"]
+        return self._mems["spike_buffer"]["depth"]
 
     @property
     def membrane_depth(self):
-        return self._plan()["membrane"]["depth"]
+        return self._mems["membrane"]["depth"]
 
     @property
     def weight_depth(self):
-        return self._plan()["weights"]["depth"]
+        return self._mems["weights"]["depth"]
 
     @property
     def param_depth(self):
         """Parameter entries per core (one per channel group of every layer)."""
-        return self._plan()["params"]["depth"] // self._P
+        return self._mems["params"]["depth"] // self._P
 
     @property
     def shift_bits(self):
@@ -266,7 +266,7 @@ class HardwareConfig:
     def manifest(self):
         """JSON-ready description: parameters, widths and memory sizes."""
         P = self._P
-        mems = self._plan()
+        mems = {name: dict(m) for name, m in self._mems.items()}  # callers may annotate it
         return {
             "network": self._net.name, "cores": P, "T": self.T, "F": self.F,
             "coding": self._net.coding, "fire_rule": self.fire_rule,
