@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from golden import cycles as cycle_model
-from golden import data, event
+from golden import data
 from golden.network import NetworkError
 from rtl.config import ConfigError
 from verif import scoreboard as sb
@@ -39,7 +39,7 @@ def run(net_name, P, n_images, out):
     t0 = time.time()
     man = write_design(cfg, out)
     gen_s = time.time() - t0
-    x, y = data.load(net_name if os.sep not in net_name else net.name, "heldout")
+    x, y = data.load(net_name, "heldout")  # a network name or file maps to its data set
     x, y = x[:n_images], y[:n_images]
     obs, sim_s = simulate(cfg, x)
     rows = []
@@ -54,9 +54,8 @@ def run(net_name, P, n_images, out):
             ok = False
             mismatches.append(f"image {i}: {exc}")
         durations = sb.phase_durations(o)
-        tr = event.run(net, image)
-        model = cycle_model.network_cycles(net, tr, P)
-        for layer, (integ, _), mc in zip(net.layers, durations, model):
+        tr = exp.trace
+        for layer, (integ, _), mc in zip(net.layers, durations, exp.cycles):
             if layer.kind == "conv2d" and layer.out_channels >= P:
                 util_num += mc.lane_ops
                 util_den += P * (integ - cycle_model.INTEGRATE_OVERHEAD)

@@ -30,11 +30,8 @@ def descriptor_layout(config):
 
 
 def descriptor_value(config, d):
-    """The constant a descriptor table entry holds."""
-    return {"kind": d.kind, "kernel": d.kernel, "stride": d.stride, "padding": d.padding,
-            "out_c": d.out_c, "out_h": d.out_h, "out_w": d.out_w, "groups": d.groups,
-            "positions": d.positions, "pool": d.pool, "weight_base": d.weight_base,
-            "param_base": d.param_base, "fan_in": d.fan_in}
+    """The constant a descriptor table entry holds: the layout's fields of ``d``."""
+    return {name: getattr(d, name) for name in descriptor_layout(config).members}
 
 
 class SpikeRouter(wiring.Component):

@@ -26,6 +26,8 @@ class Expected:
     scores: list
     prediction: int
     phase_cycles: list         # per layer: (integrate, fire)
+    trace: object = None       # the golden.event.Trace the expectations come from
+    cycles: list = None        # its golden.cycles.LayerCycles, per layer
 
 
 @dataclass
@@ -46,7 +48,7 @@ def expect(config, image):
     cyc = cycle_model.network_cycles(net, tr, config.cores)
     return Expected(maps=config.maps, events=events, scores=[int(s) for s in tr.scores],
                     prediction=tr.prediction,
-                    phase_cycles=[(c.integrate, c.fire) for c in cyc])
+                    phase_cycles=[(c.integrate, c.fire) for c in cyc], trace=tr, cycles=cyc)
 
 
 def phase_durations(obs):
