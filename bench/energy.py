@@ -119,15 +119,17 @@ def _bits(n):
     return max(1, int(n).bit_length())
 
 
-def analytic_memories(geoms, P, T, membrane_bits, input_shape, classes, coding="ttfs"):
+def analytic_memories(geoms, P, T, membrane_bits, input_shape, classes, coding="ttfs",
+                      param_bits=None):
     """Memories of the accelerator for a layer geometry (``rtl.config.layer_geometry`` form),
     from the generator's own plan (``rtl.config.memory_plan``); a rate-coded design, which the
     RTL does not build, would need spike buffers T times deeper (a neuron emits up to T
-    events)."""
+    events). ``param_bits``: width of a parameter entry (default: fields as wide as the
+    membrane, an upper bound when the network's values are not known)."""
     from rtl.config import memory_plan
     return memory_plan(geoms, cores=P, T=T, membrane_bits=membrane_bits,
                        input_shape=input_shape, classes=classes,
-                       events_per_neuron=T if coding == "rate" else 1)
+                       events_per_neuron=T if coding == "rate" else 1, param_bits=param_bits)
 
 
 def net_geoms(net):

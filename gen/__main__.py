@@ -14,11 +14,16 @@ def main(argv=None):
     ap.add_argument("--net", default="digits", help="shipped network name or network file")
     ap.add_argument("--p", type=int, default=8, help="neuron cores P (1..32)")
     ap.add_argument("--membrane-bits", type=int, default=None)
+    ap.add_argument("--threshold-bits", type=int, default=None,
+                    help="Theta field width (default: the network's largest Theta)")
+    ap.add_argument("--bias-bits", type=int, default=None,
+                    help="bias field width, signed (default: the network's largest |B|)")
     ap.add_argument("--no-trace", action="store_true", help="omit the trace stream")
     ap.add_argument("--out", default=None, help="output folder (default build/NET-pP)")
     a = ap.parse_args(argv)
     try:
-        cfg = build_config(a.net, a.p, trace=not a.no_trace, membrane_bits=a.membrane_bits)
+        cfg = build_config(a.net, a.p, trace=not a.no_trace, membrane_bits=a.membrane_bits,
+                           threshold_bits=a.threshold_bits, bias_bits=a.bias_bits)
     except (NetworkError, ConfigError) as exc:
         print(f"gen: error: {exc}", file=sys.stderr)
         return 2
@@ -26,7 +31,8 @@ def main(argv=None):
     man = write_design(cfg, out)
     print(f"gen: wrote {out}/{man['verilog']} ({len(man['memory_images'])} memory images, "
           f"{man['memory_bits_total']} memory bits, P={a.p}, T={cfg.T}, "
-          f"membrane {cfg.membrane_bits} bits)")
+          f"membrane {cfg.membrane_bits} bits, Theta {cfg.threshold_bits} bits, "
+          f"bias {cfg.bias_bits} bits)")
     return 0
 
 

@@ -30,6 +30,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from golden import contract
 from rtl.top import Accelerator
 
 __all__ = ["UartRx", "UartTx", "HostLink", "HostProtocol", "CMD_INFER", "CMD_LOAD",
@@ -244,16 +245,19 @@ class HostProtocol:
     ``serial.Serial`` at 115200 baud); ``infer`` and ``load`` then run a whole exchange.
     """
 
-    def __init__(self, input_shape, classes, membrane_bits, port=None):
+    def __init__(self, input_shape, classes, membrane_bits, port=None, *, bias_bits=None,
+                 threshold_bits=None):
         self.input_shape = tuple(input_shape)
         self.classes = classes
         self.score_bytes = score_bytes(membrane_bits)
+        self.bias_bits = membrane_bits if bias_bits is None else bias_bits
+        self.threshold_bits = membrane_bits - 1 if threshold_bits is None else threshold_bits
         self.port = port
 
     @classmethod
     def for_config(cls, config, port=None):
         return cls(config.network.input_shape, config.network.classes, config.membrane_bits,
-                   port)
+                   port, bias_bits=config.bias_bits, threshold_bits=config.threshold_bits)
 
     @property
     def npix(self):
@@ -285,6 +289,24 @@ class HostProtocol:
         return data[-1], scores
 
     def encode_load(self, core, target, addr, value):
+        """The bytes of a load command; a value that does not fit its field is refused (the
+        hardware would cut it)."""
+        value = int(value)
+        if target == 0:
+            contract.validate_codes(value, "weight code")
+        elif target == 1:
+            lo, hi = -(1 << (self.bias_bits - 1)), (1 << (self.bias_bits - 1)) - 1
+            if not lo <= value <= hi:
+                raise ValueError(f"bias {value} does not fit bias_bits {self.bias_bits} "
+                                 f"({lo}..{hi})")
+        elif target == 2:
+            hi = (1 << self.threshold_bits) - 1
+            if not 1 <= value <= hi:
+                raise ValueError(f"threshold {value} outside 1..{hi} (threshold_bits "
+                                 f"{self.threshold_bits})")
+        else:
+            raise ValueError(f"load target {target!r} is not 0 (weight), 1 (bias) or "
+                             "2 (threshold)")
         sb = self.score_bytes
         return (bytes([CMD_LOAD, core, target]) + int(addr).to_bytes(2, "little") +
                 int(value).to_bytes(sb, "little", signed=True))

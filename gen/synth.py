@@ -393,10 +393,14 @@ def synth_fpga(family, cfg, work, settings):
         achieved = min((v["achieved"] for v in fmax.values()), default=0.0)
         util = {k: {"used": v["used"], "available": v["available"]}
                 for k, v in report.get("utilization", {}).items() if v.get("used")}
+        # on iCE40 a logic cell holds one LUT4, one carry and one flip-flop: what fits is the
+        # placed cell count, not the LUT4 count
+        lcs = util.get("ICESTORM_LC")
         return {
             "design": BOARD_TOP + " (HostLink: UART + accelerator)",
             "device": dev["name"], "package": dev["package"],
             "luts": res["luts"], "flip_flops": res["flip_flops"], "brams": res["brams"],
+            **({"logic_cells": lcs} if lcs else {}),
             "dsps": res["dsps"], "carries": res["carries"],
             **({"lutrams": res["lutrams"]} if "lutrams" in res else {}),
             "capacity": {"luts": dev["luts"], "brams": dev["brams"], "dsps": dev["dsps"]},
@@ -774,7 +778,10 @@ def render_markdown(entries):
                    f"{e['memories']} ({_fmt(e['memory_bits'])})", "-", "-",
                    f"{_fmt(e['transistors'])} transistors", "-"]
         elif t in ("ice40", "ecp5"):
-            row = [e["device"], f"{_fmt(e['luts'])} / {_fmt(e['capacity']['luts'])} LUTs",
+            lc = e.get("logic_cells")
+            cells = (f"{_fmt(lc['used'])} / {_fmt(lc['available'])} LCs ({_fmt(e['luts'])} LUT4)"
+                     if lc else f"{_fmt(e['luts'])} / {_fmt(e['capacity']['luts'])} LUTs")
+            row = [e["device"], cells,
                    _fmt(e["flip_flops"]), "-", f"{e['brams']} / {e['capacity']['brams']}",
                    f"{e['dsps']} / {e['capacity']['dsps']}", "-",
                    f"{e['fmax_mhz']} MHz (target {e['clock_target_mhz']})"]
@@ -853,8 +860,10 @@ def _summary(e):
     if t == "generic":
         return f"{e['cells']} cells, {e['memories']} memories ({e['memory_bits']} bits)"
     if t in ("ice40", "ecp5"):
-        return (f"{e['device']}: {e['luts']} LUTs, {e['flip_flops']} FFs, {e['brams']} BRAMs, "
-                f"{e['dsps']} DSPs, Fmax {e['fmax_mhz']} MHz")
+        lc = e.get("logic_cells")
+        lcs = f"{lc['used']}/{lc['available']} LCs, " if lc else ""
+        return (f"{e['device']}: {lcs}{e['luts']} LUTs, {e['flip_flops']} FFs, {e['brams']} "
+                f"BRAMs, {e['dsps']} DSPs, Fmax {e['fmax_mhz']} MHz")
     sta = e.get("sta", {})
     s = (f"slack {sta['worst_slack_ns']} ns at {e['period_ns']} ns"
          if "worst_slack_ns" in sta else sta.get("skipped", ""))

@@ -27,11 +27,13 @@ def emit(component, name):
                            strip_internal_attrs=True)
 
 
-def build_config(net, cores, *, trace=True, membrane_bits=None):
+def build_config(net, cores, *, trace=True, membrane_bits=None, threshold_bits=None,
+                 bias_bits=None):
     """A HardwareConfig from a network name/path or a Network."""
     if isinstance(net, str):
         net = load_network(net)
-    return HardwareConfig(net, cores=cores, trace=trace, membrane_bits=membrane_bits)
+    return HardwareConfig(net, cores=cores, trace=trace, membrane_bits=membrane_bits,
+                          threshold_bits=threshold_bits, bias_bits=bias_bits)
 
 
 def top_ports(component):

@@ -55,10 +55,11 @@ def event_field_bits(maps, classes):
 
 
 def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
-                events_per_neuron=1):
+                events_per_neuron=1, param_bits=None):
     """Instances, depth, width and bits of every memory of the accelerator for a layer
     geometry (``layer_geometry``): the one place the sizes are computed. ``events_per_neuron``
-    sizes the spike buffers (1 in TTFS; a rate-coded design would need T)."""
+    sizes the spike buffers (1 in TTFS; a rate-coded design would need T). ``param_bits`` is
+    the width of a bias + threshold entry (default: both fields as wide as the membrane)."""
     P = cores
     groups = [-(-g["out_c"] // P) for g in geometry]
     maps = event_maps(input_shape, geometry)
@@ -66,7 +67,8 @@ def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
     mems = {
         "weights": {"instances": P, "width": contract.CODE_BITS,
                     "depth": sum(G * g["fan_in"] for G, g in zip(groups, geometry))},
-        "params": {"instances": 1, "depth": sum(groups) * P, "width": 2 * membrane_bits},
+        "params": {"instances": 1, "depth": sum(groups) * P,
+                   "width": param_bits or 2 * membrane_bits},
         "membrane": {"instances": P, "width": membrane_bits,
                      "depth": max(G * g["positions"] for G, g in zip(groups, geometry))},
         "spike_buffer": {"instances": 2,
@@ -76,6 +78,18 @@ def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
     for m in mems.values():
         m["bits"] = m["instances"] * m["depth"] * m["width"]
     return mems
+
+
+def _field_bits(name, value, need, most, what):
+    """A parameter field width: ``need`` (the network's) when None, else checked."""
+    if value is None:
+        return need
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, not {value!r}")
+    if not need <= value <= most:
+        raise ConfigError(f"{name} {value} outside {need}..{most} (the network's {what} needs "
+                          f"{need})")
+    return value
 
 
 class ConfigError(ValueError):
@@ -117,10 +131,15 @@ class HardwareConfig:
     """Generator parameters for one network.
 
     ``cores``: P, 1..32. ``membrane_bits``: defaults to the network's worst-case width and may be
-    wider, never narrower. ``trace``: add the trace stream of every layer's output events.
+    wider, never narrower. ``threshold_bits`` (Theta, unsigned) and ``bias_bits`` (B, signed):
+    the widths of the parameter fields, the "shape limits" of networks the load port can
+    install; they default to what this network needs (the smallest hardware) and may be up to
+    ``membrane_bits - 1`` / ``membrane_bits``. ``trace``: add the trace stream of every layer's
+    output events.
     """
 
-    def __init__(self, network, *, cores=8, membrane_bits=None, trace=True):
+    def __init__(self, network, *, cores=8, membrane_bits=None, threshold_bits=None,
+                 bias_bits=None, trace=True):
         if not isinstance(network, Network):
             raise ConfigError(f"network must be a golden.network.Network, not "
                               f"{type(network).__name__}")
@@ -137,24 +156,37 @@ class HardwareConfig:
         if not need <= membrane_bits <= 48:
             raise ConfigError(f"membrane_bits {membrane_bits} outside {need}..48 (the network's "
                               f"worst case needs {need})")
+        theta_max = max([int(np.max(l.threshold)) for l in network.layers
+                         if l.threshold is not None] + [1])
+        bias_max = max([int(np.max(np.abs(l.bias))) for l in network.layers] + [0])
+        threshold_bits = _field_bits("threshold_bits", threshold_bits,
+                                     max(1, theta_max.bit_length()), membrane_bits - 1,
+                                     f"largest Theta, {theta_max},")
+        bias_bits = _field_bits("bias_bits", bias_bits, contract.signed_width(bias_max),
+                                membrane_bits, f"largest |B|, {bias_max},")
         if not isinstance(trace, bool):
             raise ConfigError(f"trace must be True or False, not {trace!r}")
         self._net = network
         self._P = cores
         self._mbits = membrane_bits
+        self._tbits = threshold_bits
+        self._bbits = bias_bits
         self._trace = trace
         # derived once: the event maps, their field widths and the memory plan
         self._maps = event_maps(network.input_shape, layer_geometry(network))
         self._fields = event_field_bits(self._maps, network.classes)
         self._mems = memory_plan(layer_geometry(network), cores=cores, T=network.T,
                                  membrane_bits=membrane_bits, input_shape=network.input_shape,
-                                 classes=network.classes)
+                                 classes=network.classes,
+                                 param_bits=2 * max(threshold_bits, bias_bits))
         self._layers = self._descriptors()
 
     # -- parameters --------------------------------------------------------------------------
     network = property(lambda self: self._net)
     cores = property(lambda self: self._P)
     membrane_bits = property(lambda self: self._mbits)
+    threshold_bits = property(lambda self: self._tbits)
+    bias_bits = property(lambda self: self._bbits)
     trace = property(lambda self: self._trace)
     layers = property(lambda self: self._layers)
     T = property(lambda self: self._net.T)
@@ -270,7 +302,8 @@ class HardwareConfig:
         return {
             "network": self._net.name, "cores": P, "T": self.T, "F": self.F,
             "coding": self._net.coding, "fire_rule": self.fire_rule,
-            "membrane_bits": self._mbits, "trace": self._trace,
+            "membrane_bits": self._mbits, "threshold_bits": self._tbits,
+            "bias_bits": self._bbits, "trace": self._trace,
             "widths": {"c": self.c_bits, "y": self.y_bits, "x": self.x_bits, "k": self.k_bits,
                        "class": self.class_bits, "layer": self.layer_bits},
             "memories": mems,

@@ -45,8 +45,8 @@ class InputEncoder(wiring.Component):
         y = Signal(range(H), name="pixel_y")
         x = Signal(range(W), name="pixel_x")
         m.d.comb += fire.value.eq(self.pixels.payload)
-        for i, c4 in enumerate(fire.c4_values):
-            m.d.comb += fire.limits[i].eq(FireUnit.limit(contract.INPUT_THETA, c4))
+        m.d.comb += fire.limits.eq(fire.limits.shape().const(
+            fire.limits_spec.of(contract.INPUT_THETA)))
 
         free = ~self.events.valid | self.events.ready
         m.d.comb += self.pixels.ready.eq(~self.done & free)

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
-from .fire_unit import FireUnit
+from .fire_unit import FireLimits, FireUnit
 from .weight_decoder import WeightDecoder
 
 __all__ = ["NeuronCore", "op_layout", "param_layout", "LOAD_WEIGHT", "LOAD_BIAS",
@@ -26,9 +26,11 @@ def op_layout(*, weight_depth, membrane_depth, time_bits):
                               "k": time_bits})
 
 
-def param_layout(membrane_bits):
-    """The bias B and threshold Theta of the channel group being fired."""
-    return data.StructLayout({"bias": signed(membrane_bits), "threshold": signed(membrane_bits)})
+def param_layout(*, bias_bits, threshold_bits, steps, rule):
+    """The bias B and the fire unit's limits (``FireLimits.of(Theta)``) of the channel group
+    being fired."""
+    limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule)
+    return data.StructLayout({"bias": signed(bias_bits), "limits": limits.layout})
 
 
 class NeuronCore(wiring.Component):
@@ -37,19 +39,23 @@ class NeuronCore(wiring.Component):
     Integrate (``fire_phase`` = 0): ``op`` carries one synaptic operation per cycle and is
     always ready. Five stages, so that no memory output feeds logic before a register: A reads
     the weight code, B registers it, C decodes it with the spike time (``WeightDecoder``) into
-    the increment ``+-(1 << (F - e - k))`` and reads the membrane, D registers the membrane, E
-    adds and writes back. The read in C misses the writes of the two operations ahead of it, so
+    the sign and shift of the increment ``+-(1 << (F - e - k))`` and reads the membrane, D
+    registers the membrane and expands the increment, E adds and writes back. The read in C misses the writes of the two operations ahead of it, so
     E forwards the newer matching one: back-to-back hits on a membrane cost nothing.
 
     Fire (``fire_phase`` = 1): a pipeline with a global enable ``fire_advance`` (0 freezes it:
     the read port holds its data and nothing is written). A step issued with ``fire_valid``
     reads membrane ``fire_maddr``; at the next advance the membrane is registered and cleared to
-    zero; at the one after, V = U + B is registered; at the one after that, ``value`` = V and
-    ``k``/``spike`` (``FireUnit``) are registered, valid until the next advance.
+    zero; at the one after, V = U + B is registered and shown on ``value`` (``VALUE_LATENCY``);
+    at the one after that, ``k``/``spike`` (``FireUnit``) are registered (``FIRE_LATENCY``).
+    Both are valid until the next advance, and ``value`` is held further, until the next
+    *valid* step replaces it: the classifier's scores are read from it while the emitter sends
+    them, so no core keeps a second copy (the classifier's groups are one step each, separated
+    by P + ``LOAD_LEAD`` parameter steps).
 
-    ``param`` loads B and Theta of the channel group about to be fired (always ready): B is
-    used when V is registered, Theta when k is (``THRESHOLD_USE``); the sequencer loads them
-    only after the previous group's last step has used them.
+    ``param`` loads B and the limits of Theta of the channel group about to be fired (always
+    ready): B is used when V is registered, the limits when k is (``THRESHOLD_USE``); the
+    sequencer loads them only after the previous group's last step has used them.
 
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
@@ -57,14 +63,25 @@ class NeuronCore(wiring.Component):
 
     #: advances from issuing a fire step to its k being valid
     FIRE_LATENCY = 4
+    #: advances from issuing a fire step to its V = U + B being on ``value``
+    VALUE_LATENCY = 3
     #: advances from issuing a step to the one that uses Theta (registering k): a new group's
     #: parameters may be loaded from this many advances after its previous group's last step
     THRESHOLD_USE = 3
     #: integrate pipeline stages (A..E)
     INTEGRATE_STAGES = 5
 
-    def __init__(self, *, membrane_bits, frac_bits, steps, rule, weight_init, membrane_depth):
+    def __init__(self, *, membrane_bits, frac_bits, steps, rule, weight_init, membrane_depth,
+                 threshold_bits=None, bias_bits=None):
         self._mbits = membrane_bits
+        self._tbits = membrane_bits - 1 if threshold_bits is None else threshold_bits
+        self._bbits = membrane_bits if bias_bits is None else bias_bits
+        if not isinstance(self._tbits, int) or not 1 <= self._tbits < membrane_bits:
+            raise ValueError(f"threshold_bits must be an integer in 1..{membrane_bits - 1} "
+                             f"(membrane_bits - 1), not {threshold_bits!r}")
+        if not isinstance(self._bbits, int) or not 1 <= self._bbits <= membrane_bits:
+            raise ValueError(f"bias_bits must be an integer in 1..{membrane_bits} "
+                             f"(membrane_bits), not {bias_bits!r}")
         self._F = frac_bits
         self._T = steps
         self._rule = rule
@@ -80,7 +97,9 @@ class NeuronCore(wiring.Component):
             "fire_advance": In(1),
             "fire_valid": In(1),
             "fire_maddr": In(_abits(membrane_depth)),
-            "param": In(stream.Signature(param_layout(membrane_bits), always_ready=True)),
+            "param": In(stream.Signature(param_layout(bias_bits=self._bbits,
+                                                      threshold_bits=self._tbits, steps=steps,
+                                                      rule=rule), always_ready=True)),
             "value": Out(signed(membrane_bits)),
             "k": Out(unsigned(contract.time_bits(steps + 1)), init=steps),
             "spike": Out(1),
@@ -102,7 +121,7 @@ class NeuronCore(wiring.Component):
         m.submodules.decoder = decoder = WeightDecoder(
             frac_bits=self._F, time_bits=contract.time_bits(self._T))
         m.submodules.fire_unit = fire_unit = FireUnit(
-            membrane_bits=mbits, steps=self._T, rule=self._rule)
+            membrane_bits=mbits, threshold_bits=self._tbits, steps=self._T, rule=self._rule)
 
         w_rd = weights.read_port()
         u_rd = membrane.read_port()
@@ -113,14 +132,11 @@ class NeuronCore(wiring.Component):
             w_wr.en.eq(self.weight_load.valid),
         ]
 
-        # B and the fire unit's limits c4 * Theta - 1, registered once per channel group
-        bias = Signal(signed(mbits), name="param_bias")
+        # B and the fire unit's limits, registered once per channel group
+        bias = Signal(signed(self._bbits), name="param_bias")
         limits = Signal.like(fire_unit.limits, name="param_limits")
         with m.If(self.param.valid):
-            m.d.sync += bias.eq(self.param.p.bias)
-            theta = self.param.p.threshold.as_unsigned()[:-1]  # Theta is positive
-            for i, c4 in enumerate(fire_unit.c4_values):
-                m.d.sync += limits[i].eq(FireUnit.limit(theta, c4))
+            m.d.sync += [bias.eq(self.param.p.bias), limits.eq(self.param.p.limits)]
 
         # -- integrate: A reads the weight, B registers the code ------------------------------
         m.d.comb += [w_rd.addr.eq(self.op.p.waddr), w_rd.en.eq(1)]
@@ -136,17 +152,27 @@ class NeuronCore(wiring.Component):
         intc_code = Signal(contract.CODE_BITS, name="intc_code")
         m.d.sync += [intb_k.eq(self.op.p.k), intc_k.eq(intb_k), intc_code.eq(w_rd.data)]
 
-        # -- integrate: C decodes the increment and reads the membrane ---------------------
+        # -- integrate: C decodes the weight and reads the membrane, D expands the increment --
+        # The increment crosses C/D in its decoded form (sign, shift, zero) and is expanded to
+        # the membrane width in D: one wide register instead of two.
         m.d.comb += [decoder.code.eq(intc_code), decoder.k.eq(intc_k)]
-        # two's complement of +-(1 << shift): bit `shift` set, the bits above it copy the sign
-        increment = Signal(signed(mbits), name="intc_increment")
-        for i in range(mbits):
-            above = (decoder.shift < i) if i else 0
-            m.d.comb += increment[i].eq(~decoder.zero & ((decoder.shift == i) |
-                                                         (decoder.sign & above)))
-        intd_increment = Signal.like(increment, name="intd_increment")
-        inte_increment = Signal.like(increment, name="inte_increment")
-        m.d.sync += [intd_increment.eq(increment), inte_increment.eq(intd_increment)]
+        intd_sign = Signal(name="intd_sign")
+        intd_zero = Signal(name="intd_zero")
+        intd_shift = Signal.like(decoder.shift, name="intd_shift")
+        m.d.sync += [intd_sign.eq(decoder.sign), intd_zero.eq(decoder.zero),
+                     intd_shift.eq(decoder.shift)]
+        # two's complement of +-(1 << shift), as a table of the shift (a comparison per bit
+        # would become a carry chain per bit)
+        inte_increment = Signal(signed(mbits), name="inte_increment")
+        with m.If(~intd_zero):
+            with m.Switch(intd_shift):
+                for v in range(min(mbits, 1 << len(intd_shift))):
+                    with m.Case(v):
+                        m.d.sync += inte_increment.eq(Mux(intd_sign, -(1 << v), 1 << v))
+                with m.Default():  # shift <= F < membrane_bits: never taken
+                    m.d.sync += inte_increment.eq(0)
+        with m.Else():
+            m.d.sync += inte_increment.eq(0)
 
         # -- integrate: D registers the membrane, E adds and writes back ---------------------
         # The read in C does not see the writes of the two operations ahead (they are written
@@ -169,14 +195,15 @@ class NeuronCore(wiring.Component):
 
         # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered, 4 k ------
         fire1_valid = Signal(name="fire1_valid")
+        fire2_valid = Signal(name="fire2_valid")
         fire1_maddr = Signal.like(self.fire_maddr, name="fire1_maddr")
-        fire3_value = Signal(signed(mbits), name="fire3_value")
         with m.If(self.fire_advance):
-            m.d.sync += [fire1_valid.eq(self.fire_valid), fire1_maddr.eq(self.fire_maddr),
-                         fire3_value.eq(membrane_q + bias),
-                         self.value.eq(fire3_value), self.k.eq(fire_unit.k),
-                         self.spike.eq(fire_unit.spike)]
-        m.d.comb += [fire_unit.value.eq(fire3_value), fire_unit.limits.eq(limits)]
+            m.d.sync += [fire1_valid.eq(self.fire_valid), fire2_valid.eq(fire1_valid),
+                         fire1_maddr.eq(self.fire_maddr),
+                         self.k.eq(fire_unit.k), self.spike.eq(fire_unit.spike)]
+            with m.If(fire2_valid):
+                m.d.sync += self.value.eq(membrane_q + bias)
+        m.d.comb += [fire_unit.value.eq(self.value), fire_unit.limits.eq(limits)]
 
         # -- membrane ports, shared by the phases -----------------------------------------
         with m.If(self.fire_phase):

@@ -7,6 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .neuron_core import NeuronCore
+from .param_memory import ParamMemory
 from .spike_router import descriptor_layout, descriptor_value
 
 __all__ = ["LayerSequencer", "Phase", "tag_layout", "FIRE_STAGES", "LOAD_LEAD"]
@@ -16,6 +17,10 @@ FIRE_STAGES = NeuronCore.FIRE_LATENCY
 #: parameter steps between reading a core's entry and loading it (see the class docstring):
 #: the previous group's last step uses Theta THRESHOLD_USE advances after it was issued
 LOAD_LEAD = NeuronCore.THRESHOLD_USE - 1
+#: the parameter entry of core j is read this many steps after the group starts, so that it
+#: leaves the parameter memory's read pipeline at step j + LOAD_LEAD
+READ_AHEAD = LOAD_LEAD - ParamMemory.READ_LATENCY
+assert READ_AHEAD >= 0
 
 
 class Phase(enum.IntEnum):
@@ -51,8 +56,9 @@ class LayerSequencer(wiring.Component):
         desc (out): the current layer's descriptor (registered).
         fire_phase, fire_advance, fire_valid, fire_maddr (out): the scan. ``fire_advance`` =
             not ``emit_stall``. Each channel group starts with P + LOAD_LEAD parameter steps:
-            step j + LOAD_LEAD - 1 reads parameter entry ``(param_base + g) * P + j``
-            (``param_addr``, ``param_en``) and step j + LOAD_LEAD loads it into core j
+            step j + READ_AHEAD reads parameter entry ``(param_base + g) * P + j``
+            (``param_addr``, ``param_en``; ``ParamMemory.READ_LATENCY`` steps) and step
+            j + LOAD_LEAD loads it into core j
             (``param_load``, one-hot), late enough that the previous group's last step has used
             the old values. Then one
             step per pre-pool position reads membrane ``fire_maddr``.
@@ -130,8 +136,11 @@ class LayerSequencer(wiring.Component):
         advance = scanning & self.fire_advance
         with m.If(advance & loading):
             m.d.sync += load_step.eq(load_step + 1)
-            # the entry of core j is read at step j + LOAD_LEAD - 1, loaded at the next step
-            with m.If((load_step >= LOAD_LEAD - 1) & (load_step < P + LOAD_LEAD - 1)):
+            # the entry of core j is read at step j + READ_AHEAD, loaded at step j + LOAD_LEAD
+            reading = load_step < P + READ_AHEAD
+            if READ_AHEAD:
+                reading &= load_step >= READ_AHEAD
+            with m.If(reading):
                 m.d.sync += self.param_addr.eq(self.param_addr + 1)
             with m.If(load_step >= LOAD_LEAD):
                 m.d.comb += self.param_load.eq(1 << (load_step - LOAD_LEAD).as_unsigned())

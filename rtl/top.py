@@ -34,6 +34,9 @@ class Accelerator(wiring.Component):
                    (after pooling). Back-pressure here stalls the accelerator.
         load       (in, {core, target, addr, data}): writes weight (target 0), bias (1) or
                    threshold (2) memory ``addr`` of core ``core``; taken only while idle.
+                   ``data`` is cut to its field (5-bit code, ``config.bias_bits`` signed,
+                   ``config.threshold_bits`` unsigned): the host checks the range
+                   (``gen.host_link.HostProtocol.encode_load``).
     Status: ``phase`` (``sequencer.Phase``) and ``layer`` (index of the current layer).
     """
 
@@ -81,17 +84,22 @@ class Accelerator(wiring.Component):
         m.submodules.router = router = SpikeRouter(cfg, self._event, ops, descriptor_layout(cfg))
         weights = cfg.weight_images()
         biases, thresholds = cfg.param_images()
-        m.submodules.params = params = ParamMemory(membrane_bits=cfg.membrane_bits,
-                                                   bias_init=biases, threshold_init=thresholds)
+        m.submodules.params = params = ParamMemory(bias_bits=cfg.bias_bits,
+                                                   threshold_bits=cfg.threshold_bits, steps=T,
+                                                   rule=cfg.fire_rule, bias_init=biases,
+                                                   threshold_init=thresholds)
         cores = []
         for p in range(P):
             core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
                               rule=cfg.fire_rule, weight_init=weights[p],
-                              membrane_depth=cfg.membrane_depth)
+                              membrane_depth=cfg.membrane_depth,
+                              threshold_bits=cfg.threshold_bits, bias_bits=cfg.bias_bits)
             m.submodules[f"core{p}"] = core
             cores.append(core)
         m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))
-        lane = data.StructLayout({"k": cfg.k_bits, "value": signed(cfg.membrane_bits)})
+        # a lane carries its spike time only: the classifier's scores are read from the cores
+        # (their ``value`` holds while the emitter sends a classifier group)
+        lane = data.StructLayout({"k": cfg.k_bits})
         m.submodules.emitter = emit = SpikeEmitter(lanes=P, lane_layout=lane,
                                                    tag_layout=tag_layout(cfg))
 
@@ -182,7 +190,6 @@ class Accelerator(wiring.Component):
             active = p < seq.stage_tag.lanes
             m.d.comb += [
                 emit.group_lanes[p].k.eq(pool.out_k[p]),
-                emit.group_lanes[p].value.eq(core.value),
                 emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != T))),
             ]
 
@@ -194,9 +201,13 @@ class Accelerator(wiring.Component):
         cand_valid = Signal(name="argmax_cand_valid")
         cand = Signal(self._score, name="argmax_cand")
         cls = em.tag.g * P + em.lane
+        with m.Switch(em.lane):
+            for p, core in enumerate(cores):
+                with m.Case(p):
+                    m.d.comb += self.scores.p.score.eq(core.value)
         m.d.comb += [
             self.scores.valid.eq(emit.out.valid & seq.classifier),
-            self.scores.p.cls.eq(cls), self.scores.p.score.eq(em.payload.value),
+            self.scores.p.cls.eq(cls),
             emit.out.ready.eq(Mux(seq.classifier, self.scores.ready, event_ready)),
         ]
         m.d.sync += [cand_valid.eq(self.scores.valid & self.scores.ready),

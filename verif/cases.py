@@ -58,10 +58,15 @@ def _neuron_core(seed, opts):
     weights = [int(c) for c in random_codes(rng, wdepth, zero_frac=0.15)]
     bias = [int(b) for b in rng.integers(-(1 << (F - 1)), 1 << (F - 1), size=pdepth)]
     theta = [int(t) for t in rng.integers(1 << (F - 2), 1 << (F + 2), size=pdepth)]
+    # parameter fields narrower than the membrane, as the generator makes them
+    tbits, bbits = F + 2, F
     comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
-                      weight_init=weights, membrane_depth=mdepth)
+                      weight_init=weights, membrane_depth=mdepth, threshold_bits=tbits,
+                      bias_bits=bbits)
     return comp, "neuron_core", {"F": F, "T": T, "rule": rule, "membrane_bits": mbits,
+                                 "threshold_bits": tbits, "bias_bits": bbits,
                                  "fire_latency": NeuronCore.FIRE_LATENCY,
+                                 "value_latency": NeuronCore.VALUE_LATENCY,
                                  "integrate_stages": NeuronCore.INTEGRATE_STAGES,
                                  "weights": weights, "bias": bias, "threshold": theta,
                                  "membrane_depth": mdepth, "time_bits": contract.time_bits(T)}
@@ -283,11 +288,23 @@ def _heldout_size():
         return 360
 
 
-def _accel_design(test, net, P, membrane_bits=None, write=True):
+def shared_widths(nets, P):
+    """membrane_bits, threshold_bits and bias_bits of one design that runs every network of
+    ``nets`` (one built, the others loaded through the host port)."""
+    from rtl.config import HardwareConfig
+    mbits = max(n.membrane_bits for n in nets)
+    needs = [HardwareConfig(n, cores=P, membrane_bits=mbits) for n in nets]
+    return {"membrane_bits": mbits, "threshold_bits": max(c.threshold_bits for c in needs),
+            "bias_bits": max(c.bias_bits for c in needs)}
+
+
+def _accel_design(test, net, P, membrane_bits=None, write=True, threshold_bits=None,
+                  bias_bits=None):
     from gen.verilog import build_config, emit
     from golden.network import dumps
     from rtl.top import Accelerator
-    cfg = build_config(net, P, trace=True, membrane_bits=membrane_bits)
+    cfg = build_config(net, P, trace=True, membrane_bits=membrane_bits,
+                       threshold_bits=threshold_bits, bias_bits=bias_bits)
     text = emit(Accelerator(cfg), "snn_accel")
     design = f"{test}-{_h(text)}"
     net_path = R.BUILD / design / "net.json"
@@ -318,8 +335,8 @@ def prepare(test, seed, opts=None):
         from golden.network import dumps
         rng = np.random.default_rng([seed, 7])
         nets, P = layer_network(test, rng, siblings=1)
-        mbits = max(n.membrane_bits for n in nets)
-        cfg, text, design, net_path = _accel_design(test, nets[0], P, membrane_bits=mbits)
+        fields = shared_widths(nets, P)  # the second network is loaded through the port
+        cfg, text, design, net_path = _accel_design(test, nets[0], P, **fields)
         runs = _runs_layer(rng, nets[0], opts.get("images", 2), opts.get("bp_images", 2))
         # a second network of the same shape, written through the host load port
         loaded = R.BUILD / design / "net-loaded.json"
@@ -329,7 +346,7 @@ def prepare(test, seed, opts=None):
         for r in more:
             r["name"] = "loaded-" + r["name"]
         runs += more
-        case = {"net": net_path, "cores": P, "membrane_bits": mbits, "runs": runs,
+        case = {"net": net_path, "cores": P, **fields, "runs": runs,
                 "describe": _describe(nets[0], P)}
         return design, text, "snn_accel", "verif.tb_accel", "accelerator", case
     if test == "network":

@@ -38,9 +38,9 @@ def _random_layers(args, log):
         seed = int(rng.integers(0, 2**31))
         arng = np.random.default_rng([seed, 7])
         nets, P = cases.layer_network(kind, arng, siblings=args.nets - 1)
-        mbits = max(n.membrane_bits for n in nets)
-        cfg, text, _, _ = cases._accel_design(f"regress-{kind}", nets[0], P,
-                                              membrane_bits=mbits, write=False)
+        fields = cases.shared_widths(nets, P)
+        cfg, text, _, _ = cases._accel_design(f"regress-{kind}", nets[0], P, write=False,
+                                              **fields)
         # one build directory for every architecture: Verilator's make then recompiles only the
         # model, not its run-time library
         design = "regress-arch"
@@ -56,7 +56,7 @@ def _random_layers(args, log):
                 runner.write_if_changed(p, dumps(net))
                 r2[0]["load"] = str(p)
             runs += r2
-        case = {"net": net_path, "cores": P, "membrane_bits": mbits, "runs": runs,
+        case = {"net": net_path, "cores": P, **fields, "runs": runs,
                 "keep_going": True, "describe": cases._describe(nets[0], P)}
         res = runner.run_cocotb(test=f"arch{a:03d}-{kind}", sim=args.sim, seed=seed,
                                 design=design, verilog=text, toplevel="snn_accel",

@@ -46,7 +46,8 @@ class Host:
         """Write every weight, bias and threshold of ``net`` through the load port (idle)."""
         dut = self.dut
         cfg = HardwareConfig(net, cores=self.cfg.cores, membrane_bits=membrane_bits,
-                             trace=self.cfg.trace)
+                             threshold_bits=self.cfg.threshold_bits,
+                             bias_bits=self.cfg.bias_bits, trace=self.cfg.trace)
         weights = cfg.weight_images()
         biases, thresholds = cfg.param_images()
         items = []
@@ -144,7 +145,8 @@ async def accelerator(dut):
     seed = int(case["seed"])
     net = load_network(case["net"])
     cfg = HardwareConfig(net, cores=case["cores"], membrane_bits=case["membrane_bits"],
-                         trace=True)
+                         threshold_bits=case.get("threshold_bits"),
+                         bias_bits=case.get("bias_bits"), trace=True)
     rng = np.random.default_rng(seed)
     stats = {"seed": seed, "images": 0, "passed_images": 0, "failed_images": 0,
              "correct": 0, "labelled": 0, "cycles": 0, "runs": [], "failures": []}

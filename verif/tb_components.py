@@ -94,7 +94,10 @@ async def neuron_core(dut):
 async def _neuron_core_param(dut):
     """NeuronCore: weights loaded through ``weight_load``, random operations with back-to-back
     hits on one membrane (forwarding), then a fire scan with random freezes, one ``param``
-    (B, Theta) per group; ``value``/``k`` are checked FIRE_LATENCY advances after each step."""
+    (B and the limits of Theta) per group; ``value`` is checked VALUE_LATENCY and ``k``
+    FIRE_LATENCY advances after each step, and ``value`` must hold the group's last V while
+    the next group's parameters load."""
+    from rtl.fire_unit import FireLimits
     from rtl.neuron_core import op_layout, param_layout
     case = load_case()
     rng = np.random.default_rng([case["seed"], 2])
@@ -102,9 +105,15 @@ async def _neuron_core_param(dut):
     weights = list(case["weights"])
     mdepth = case["membrane_depth"]
     latency = case["fire_latency"]
+    value_at = case["value_latency"] - 1  # index in pipe of the step shown on value
     op_f = Fields(op_layout(weight_depth=len(weights), membrane_depth=mdepth,
                             time_bits=case["time_bits"]))
-    par_f = Fields(param_layout(mbits))
+    par_f = Fields(param_layout(bias_bits=case["bias_bits"], threshold_bits=case["threshold_bits"],
+                                steps=T, rule=rule))
+    spec = FireLimits(threshold_bits=case["threshold_bits"], steps=T, rule=rule)
+
+    def limits_of(theta):  # packed, as par_f.encode wants an int per field
+        return spec.layout.const(spec.of(theta)).as_value().value
     from amaranth.lib import data
     wl_f = Fields(data.StructLayout({"addr": max(1, (len(weights) - 1).bit_length()),
                                      "data": contract.CODE_BITS}))
@@ -171,26 +180,34 @@ async def _neuron_core_param(dut):
         # -- fire: groups of steps, each with its own (B, Theta) -----------------------------
         dut.fire_phase.value = 1
         order = [int(a) for a in rng.permutation(mdepth)]
+        last = None  # (membrane, B) of the last step of the previous group
         pipe = [None] * latency  # pipe[-1] is the step whose result is on the outputs
 
         async def fire_cycle(issue):
             nonlocal pipe, cycle, checked, error
             s2 = pipe[-1]
+            sv = pipe[value_at]
             adv = rng.random() < 0.7
             dut.fire_advance.value = int(adv)
             dut.fire_valid.value = int(adv and issue is not None)
             if issue is not None:
                 dut.fire_maddr.value = issue[0]
             await ReadOnly()
+            if sv is not None and error is None:
+                a, b, th = sv
+                got_v = dut.value.value.to_signed()
+                if got_v != U[a] + b:
+                    error = (f"neuron_core round {rnd}: membrane {a} (B={b}): expected "
+                             f"U+B={U[a] + b}, observed value={got_v} at cycle {cycle}")
             if s2 is not None and error is None:
                 a, b, th = s2
                 want_v = U[a] + b
                 want_k = int(contract.ttfs_fire(want_v, th, T, rule))
-                got = (dut.value.value.to_signed(), int(dut.k.value), int(dut.spike.value))
-                if got != (want_v, want_k, int(want_k < T)):
+                got = (int(dut.k.value), int(dut.spike.value))
+                if got != (want_k, int(want_k < T)):
                     error = (f"neuron_core round {rnd}: membrane {a} (B={b}, Theta={th}): "
-                             f"expected U+B={want_v} k={want_k}, observed value={got[0]} "
-                             f"k={got[1]} spike={got[2]} at cycle {cycle}")
+                             f"U+B={want_v}: expected k={want_k}, observed k={got[0]} "
+                             f"spike={got[1]} at cycle {cycle}")
                 checked += 1
             await edge
             cycle += 1
@@ -201,10 +218,17 @@ async def _neuron_core_param(dut):
         while order and error is None:
             while any(x is not None for x in pipe) and error is None:
                 await fire_cycle(None)
+            if last is not None and error is None:
+                await ReadOnly()
+                if dut.value.value.to_signed() != U[last[0]] + last[1]:
+                    error = (f"neuron_core round {rnd}: value did not hold the group's last "
+                             f"U+B={U[last[0]] + last[1]} (membrane {last[0]}) at cycle {cycle}")
+                await edge
+                cycle += 1
             b = int(rng.integers(-(1 << (F - 1)), 1 << (F - 1)))
             th = int(rng.integers(1 << (F - 2), 1 << (F + 2)))
             dut.param__valid.value = 1
-            dut.param__payload.value = par_f.encode(bias=b, threshold=th)
+            dut.param__payload.value = par_f.encode(bias=b, limits=limits_of(th))
             dut.fire_advance.value = 0
             dut.fire_valid.value = 0
             await edge
@@ -212,6 +236,7 @@ async def _neuron_core_param(dut):
             dut.param__valid.value = 0
             n = int(rng.integers(1, 6))
             group, order = order[:n], order[n:]
+            last = (group[-1], b)
             while group and error is None:
                 if await fire_cycle((group[0], b, th)):
                     group.pop(0)

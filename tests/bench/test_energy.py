@@ -107,9 +107,11 @@ def test_analytic_memories_equal_manifest(seed):
     net = G.random_network(rng, (1, 8, 8), [G.conv(5), G.pool(), G.conv(7), G.pool(),
                                             G.classifier(4)], T=int(rng.integers(2, 9)))
     for P in (1, 3, 8):
-        man = HardwareConfig(net, cores=P).manifest()["memories"]
+        cfg = HardwareConfig(net, cores=P)
+        man = cfg.manifest()["memories"]
         assert E.analytic_memories(E.net_geoms(net), P, net.T, net.membrane_bits,
-                                   net.input_shape, net.classes) == man
+                                   net.input_shape, net.classes,
+                                   param_bits=2 * max(cfg.threshold_bits, cfg.bias_bits)) == man
         assert E.memories_of(net, P) == man
 
 

@@ -146,3 +146,21 @@ def test_protocol_codec():
     with pytest.raises(ValueError):
         proto.encode_infer(np.zeros(5))
     assert proto.encode_load(2, 1, 0x123, -1) == bytes([0x4C, 2, 1, 0x23, 0x01, 0xFF, 0xFF, 0xFF])
+
+
+def test_protocol_refuses_values_that_do_not_fit_their_field():
+    """The hardware cuts a load's data to its field, so the host refuses what would be cut."""
+    from golden.contract import ContractError
+    proto = HostProtocol((1, 2, 2), 3, 20, bias_bits=6, threshold_bits=5)
+    assert proto.encode_load(0, 1, 0, -32)[-3:] == (-32).to_bytes(3, "little", signed=True)
+    assert proto.encode_load(0, 2, 0, 31)[-3:] == (31).to_bytes(3, "little", signed=True)
+    with pytest.raises(ValueError, match=r"bias 32 does not fit bias_bits 6 \(-32..31\)"):
+        proto.encode_load(0, 1, 0, 32)
+    with pytest.raises(ValueError, match=r"threshold 32 outside 1..31 \(threshold_bits 5\)"):
+        proto.encode_load(0, 2, 0, 32)
+    with pytest.raises(ValueError, match="threshold 0 outside"):
+        proto.encode_load(0, 2, 0, 0)
+    with pytest.raises(ContractError, match="outside 0..31"):
+        proto.encode_load(0, 0, 0, 32)
+    with pytest.raises(ValueError, match="load target 3"):
+        proto.encode_load(0, 3, 0, 1)

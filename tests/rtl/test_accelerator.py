@@ -69,7 +69,12 @@ def test_load_port_replaces_weights():
     network's results."""
     spec = [R.conv(3), R.pool(), R.classifier(4)]
     net_a, net_b = _net(6, spec), _net(7, spec)
-    cfg_a, cfg_b = HardwareConfig(net_a, cores=2), HardwareConfig(net_b, cores=2)
+    cfg_b = HardwareConfig(net_b, cores=2)
+    need_a = HardwareConfig(net_a, cores=2)
+    # the parameter fields are sized for both networks (the "shape limits" of the design)
+    cfg_a = HardwareConfig(net_a, cores=2,
+                           threshold_bits=max(need_a.threshold_bits, cfg_b.threshold_bits),
+                           bias_bits=max(need_a.bias_bits, cfg_b.bias_bits))
     dut = Accelerator(cfg_a)
     image = R.random_images(np.random.default_rng(1), net_a.input_shape, 1)[0]
     writes = []
@@ -97,6 +102,18 @@ def test_config_validation():
         HardwareConfig(net, cores=0)
     with pytest.raises(ConfigError, match="membrane_bits 4 outside"):
         HardwareConfig(net, cores=1, membrane_bits=4)
+    need = HardwareConfig(net, cores=1)
+    with pytest.raises(ConfigError, match=rf"threshold_bits {need.threshold_bits - 1} outside "
+                                          rf"{need.threshold_bits}\.\.{need.membrane_bits - 1} "
+                                          r"\(the network's largest Theta"):
+        HardwareConfig(net, cores=1, threshold_bits=need.threshold_bits - 1)
+    with pytest.raises(ConfigError, match=rf"bias_bits {need.membrane_bits + 1} outside"):
+        HardwareConfig(net, cores=1, bias_bits=need.membrane_bits + 1)
+    with pytest.raises(ConfigError, match="threshold_bits must be an integer"):
+        HardwareConfig(net, cores=1, threshold_bits="8")
+    wide = HardwareConfig(net, cores=1, threshold_bits=need.membrane_bits - 1,
+                          bias_bits=need.membrane_bits)
+    assert (wide.threshold_bits, wide.bias_bits) == (need.membrane_bits - 1, need.membrane_bits)
     rate = R.random_network(np.random.default_rng(0), (1, 4, 4), [R.conv(2), R.classifier(2)],
                             coding="rate", T=4)
     with pytest.raises(ConfigError, match="implements TTFS coding only"):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from golden import contract
+from rtl.fire_unit import FireLimits
 from rtl.neuron_core import NeuronCore
 from verif.amaranth_sim import simulate
 
@@ -46,11 +47,13 @@ def test_integrate_then_fire(seed):
                 await ctx.tick()
             ctx.set(dut.fire_phase, 1)
             seen = []
+            values = {}
             per_group = mdepth // groups
             for gi in range(groups):
                 # parameters of the group, loaded while no step is in flight
                 ctx.set(dut.param.valid, 1)
-                ctx.set(dut.param.payload, {"bias": bias[gi], "threshold": theta[gi]})
+                limits = FireLimits(threshold_bits=mbits - 1, steps=T, rule=rule).of(theta[gi])
+                ctx.set(dut.param.payload, {"bias": bias[gi], "limits": limits})
                 await ctx.tick()
                 ctx.set(dut.param.valid, 0)
                 steps = list(range(gi * per_group, (gi + 1) * per_group))
@@ -61,11 +64,18 @@ def test_integrate_then_fire(seed):
                     ctx.set(dut.fire_valid, int(bool(steps)))
                     if steps:
                         ctx.set(dut.fire_maddr, steps[0])
+                    # value shows the step at VALUE_LATENCY, k the one at FIRE_LATENCY
+                    if pipe[NeuronCore.VALUE_LATENCY - 1] is not None and adv:
+                        values[pipe[NeuronCore.VALUE_LATENCY - 1]] = ctx.get(dut.value)
                     if pipe[-1] is not None and adv:
-                        seen.append((pipe[-1], gi, ctx.get(dut.value), ctx.get(dut.k)))
+                        seen.append((pipe[-1], gi, values[pipe[-1]], ctx.get(dut.k)))
                     await ctx.tick()
                     if adv:
                         pipe = [steps.pop(0) if steps else None] + pipe[:-1]
+                # value holds the group's last V through the empty steps after it (the scores
+                # are read from it while the emitter sends them)
+                last = (gi + 1) * per_group - 1
+                assert ctx.get(dut.value) == int(U[last]) + bias[gi]
             ctx.set(dut.fire_advance, 0)
             ctx.set(dut.fire_valid, 0)
             assert [a for a, _, _, _ in seen] == list(range(mdepth))
