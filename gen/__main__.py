@@ -18,12 +18,15 @@ def main(argv=None):
                     help="Theta field width (default: the network's largest Theta)")
     ap.add_argument("--bias-bits", type=int, default=None,
                     help="bias field width, signed (default: the network's largest |B|)")
+    ap.add_argument("--adder", default="carry", choices=("carry", "prefix"),
+                    help="membrane adder: carry (FPGA carry chains) or prefix (standard cells)")
     ap.add_argument("--no-trace", action="store_true", help="omit the trace stream")
     ap.add_argument("--out", default=None, help="output folder (default build/NET-pP)")
     a = ap.parse_args(argv)
     try:
         cfg = build_config(a.net, a.p, trace=not a.no_trace, membrane_bits=a.membrane_bits,
-                           threshold_bits=a.threshold_bits, bias_bits=a.bias_bits)
+                           threshold_bits=a.threshold_bits, bias_bits=a.bias_bits,
+                           adder=a.adder)
     except (NetworkError, ConfigError) as exc:
         print(f"gen: error: {exc}", file=sys.stderr)
         return 2

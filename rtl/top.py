@@ -93,7 +93,8 @@ class Accelerator(wiring.Component):
             core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
                               rule=cfg.fire_rule, weight_init=weights[p],
                               membrane_depth=cfg.membrane_depth,
-                              threshold_bits=cfg.threshold_bits, bias_bits=cfg.bias_bits)
+                              threshold_bits=cfg.threshold_bits, bias_bits=cfg.bias_bits,
+                              adder=cfg.adder)
             m.submodules[f"core{p}"] = core
             cores.append(core)
         m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))

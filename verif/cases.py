@@ -20,8 +20,11 @@ from . import runner as R
 __all__ = ["TESTS", "COMPONENT_TESTS", "LAYER_TESTS", "run", "layer_network",
            "digits_network", "digits_images"]
 
-COMPONENT_TESTS = ("weight_decoder", "neuron_core", "spike_router", "spike_buffer")
+COMPONENT_TESTS = ("weight_decoder", "neuron_core", "neuron_core_prefix", "spike_router",
+                   "spike_buffer")
 LAYER_TESTS = ("conv_layer", "pool_layer", "dense_layer")
+#: the neuron cores' membrane adder in each layer test's design
+ADDER_OF_LAYER_TEST = {"conv_layer": "prefix", "pool_layer": "carry", "dense_layer": "prefix"}
 TESTS = COMPONENT_TESTS + LAYER_TESTS + ("network",)
 
 
@@ -45,6 +48,11 @@ def _weight_decoder(seed, opts):
     return comp, "weight_decoder", {"F": F, "T": T, "time_bits": tb}
 
 
+def _neuron_core_prefix(seed, opts):
+    comp, _, case = _neuron_core(seed, dict(opts, adder="prefix"))
+    return comp, "neuron_core", case
+
+
 def _neuron_core(seed, opts):
     from golden import contract
     from rtl.neuron_core import NeuronCore
@@ -62,7 +70,7 @@ def _neuron_core(seed, opts):
     tbits, bbits = F + 2, F
     comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
                       weight_init=weights, membrane_depth=mdepth, threshold_bits=tbits,
-                      bias_bits=bbits)
+                      bias_bits=bbits, adder=opts.get("adder", "carry"))
     return comp, "neuron_core", {"F": F, "T": T, "rule": rule, "membrane_bits": mbits,
                                  "threshold_bits": tbits, "bias_bits": bbits,
                                  "fire_latency": NeuronCore.FIRE_LATENCY,
@@ -168,6 +176,7 @@ def SpikeBuffer_(layout, depth):
 
 
 _COMPONENTS = {"weight_decoder": _weight_decoder, "neuron_core": _neuron_core,
+               "neuron_core_prefix": _neuron_core_prefix,
                "spike_router": _spike_router, "spike_buffer": _spike_buffer}
 
 
@@ -299,12 +308,12 @@ def shared_widths(nets, P):
 
 
 def _accel_design(test, net, P, membrane_bits=None, write=True, threshold_bits=None,
-                  bias_bits=None):
+                  bias_bits=None, adder="carry"):
     from gen.verilog import build_config, emit
     from golden.network import dumps
     from rtl.top import Accelerator
     cfg = build_config(net, P, trace=True, membrane_bits=membrane_bits,
-                       threshold_bits=threshold_bits, bias_bits=bias_bits)
+                       threshold_bits=threshold_bits, bias_bits=bias_bits, adder=adder)
     text = emit(Accelerator(cfg), "snn_accel")
     design = f"{test}-{_h(text)}"
     net_path = R.BUILD / design / "net.json"
@@ -336,7 +345,9 @@ def prepare(test, seed, opts=None):
         rng = np.random.default_rng([seed, 7])
         nets, P = layer_network(test, rng, siblings=1)
         fields = shared_widths(nets, P)  # the second network is loaded through the port
-        cfg, text, design, net_path = _accel_design(test, nets[0], P, **fields)
+        # both membrane adders (FPGA and standard-cell form) run at the accelerator level
+        adder = ADDER_OF_LAYER_TEST[test]
+        cfg, text, design, net_path = _accel_design(test, nets[0], P, adder=adder, **fields)
         runs = _runs_layer(rng, nets[0], opts.get("images", 2), opts.get("bp_images", 2))
         # a second network of the same shape, written through the host load port
         loaded = R.BUILD / design / "net-loaded.json"
@@ -346,8 +357,8 @@ def prepare(test, seed, opts=None):
         for r in more:
             r["name"] = "loaded-" + r["name"]
         runs += more
-        case = {"net": net_path, "cores": P, **fields, "runs": runs,
-                "describe": _describe(nets[0], P)}
+        case = {"net": net_path, "cores": P, **fields, "adder": adder, "runs": runs,
+                "describe": _describe(nets[0], P) + f" adder={adder}"}
         return design, text, "snn_accel", "verif.tb_accel", "accelerator", case
     if test == "network":
         net = digits_network()

@@ -39,8 +39,9 @@ def _random_layers(args, log):
         arng = np.random.default_rng([seed, 7])
         nets, P = cases.layer_network(kind, arng, siblings=args.nets - 1)
         fields = cases.shared_widths(nets, P)
+        adder = ("carry", "prefix")[a % 2]
         cfg, text, _, _ = cases._accel_design(f"regress-{kind}", nets[0], P, write=False,
-                                              **fields)
+                                              adder=adder, **fields)
         # one build directory for every architecture: Verilator's make then recompiles only the
         # model, not its run-time library
         design = "regress-arch"
@@ -56,8 +57,8 @@ def _random_layers(args, log):
                 runner.write_if_changed(p, dumps(net))
                 r2[0]["load"] = str(p)
             runs += r2
-        case = {"net": net_path, "cores": P, **fields, "runs": runs,
-                "keep_going": True, "describe": cases._describe(nets[0], P)}
+        case = {"net": net_path, "cores": P, **fields, "adder": adder, "runs": runs,
+                "keep_going": True, "describe": cases._describe(nets[0], P) + f" adder={adder}"}
         res = runner.run_cocotb(test=f"arch{a:03d}-{kind}", sim=args.sim, seed=seed,
                                 design=design, verilog=text, toplevel="snn_accel",
                                 module="verif.tb_accel", testcase="accelerator", case=case,

@@ -146,7 +146,8 @@ async def accelerator(dut):
     net = load_network(case["net"])
     cfg = HardwareConfig(net, cores=case["cores"], membrane_bits=case["membrane_bits"],
                          threshold_bits=case.get("threshold_bits"),
-                         bias_bits=case.get("bias_bits"), trace=True)
+                         bias_bits=case.get("bias_bits"), adder=case.get("adder", "carry"),
+                         trace=True)
     rng = np.random.default_rng(seed)
     stats = {"seed": seed, "images": 0, "passed_images": 0, "failed_images": 0,
              "correct": 0, "labelled": 0, "cycles": 0, "runs": [], "failures": []}

@@ -91,6 +91,12 @@ async def neuron_core(dut):
     await _neuron_core_param(dut)
 
 
+@cocotb.test()
+async def neuron_core_prefix(dut):
+    """The same bench on a core built with the standard-cell membrane adder."""
+    await _neuron_core_param(dut)
+
+
 async def _neuron_core_param(dut):
     """NeuronCore: weights loaded through ``weight_load``, random operations with back-to-back
     hits on one membrane (forwarding), then a fire scan with random freezes, one ``param``

@@ -10,8 +10,9 @@ from rtl.neuron_core import NeuronCore
 from verif.amaranth_sim import simulate
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_integrate_then_fire(seed):
+@pytest.mark.parametrize("seed,adder", [(0, "carry"), (1, "carry"), (2, "carry"),
+                                         (3, "prefix"), (4, "prefix")])
+def test_integrate_then_fire(seed, adder):
     rng = np.random.default_rng(seed)
     T, rule = int(rng.integers(1, 9)), ["round", "floor"][seed % 2]
     F = contract.min_frac_bits("ttfs", T)
@@ -20,7 +21,7 @@ def test_integrate_then_fire(seed):
     bias = [int(b) for b in rng.integers(-(1 << F), 1 << F, size=groups)]
     theta = [int(t) for t in rng.integers(1, 1 << (F + 2), size=groups)]
     dut = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule, weight_init=weights,
-                     membrane_depth=mdepth)
+                     membrane_depth=mdepth, adder=adder)
     rounds = []
     for _ in range(2):  # the fire scan clears the membranes for the second round
         ops = []
@@ -85,3 +86,9 @@ def test_integrate_then_fire(seed):
                 assert k == int(contract.ttfs_fire(want, theta[gi], T, rule))
 
     simulate(dut, bench)
+
+
+def test_adder_validated():
+    with pytest.raises(ValueError, match="adder must be one of carry, prefix, not 'ripple'"):
+        NeuronCore(membrane_bits=30, frac_bits=21, steps=8, rule="round", weight_init=[15],
+                   membrane_depth=4, adder="ripple")
