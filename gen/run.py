@@ -68,6 +68,7 @@ def run(net_name, P, n_images, out):
     report = {
         "network": net.name, "cores": P, "T": net.T, "F": net.F, "coding": net.coding,
         "fire_rule": net.fire_rule, "membrane_bits": cfg.membrane_bits,
+        "threshold_bits": cfg.threshold_bits, "bias_bits": cfg.bias_bits,
         "verilog": os.path.join(out, man["verilog"]),
         "memory_bits": man["memory_bits_total"],
         "images": n,
@@ -101,6 +102,7 @@ def markdown(r):
         "|---|---|",
         f"| coding, T, fire rule | {r['coding']}, {r['T']}, {r['fire_rule']} |",
         f"| membrane width | {r['membrane_bits']} bits (F = {r['F']}) |",
+        f"| Θ, B field widths | {r['threshold_bits']}, {r['bias_bits']} bits |",
         f"| on-chip memory | {r['memory_bits']} bits |",
         f"| images simulated ({r['simulator']}) | {r['images']} |",
         f"| RTL equals golden (events, scores, prediction, cycles) | "

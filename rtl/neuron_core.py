@@ -138,15 +138,17 @@ class NeuronCore(wiring.Component):
             # the two's complement increment, as a table of the shift (a comparison per bit
             # would become a carry chain per bit); an ordinary adder, on an FPGA carry chain
             increment = Signal(signed(mbits), name="inte_increment")
-            with m.If(zero):
-                m.d.sync += increment.eq(0)
-            with m.Else():
+            # (zero tested last: the other order trips an assertion in Yosys 0.70's abc9 pass
+            # when synth_ecp5 maps the whole accelerator)
+            with m.If(~zero):
                 with m.Switch(shift):
                     for v in range(n_shifts):
                         with m.Case(v):
                             m.d.sync += increment.eq(Mux(sign, -(1 << v), 1 << v))
                     with m.Default():
                         m.d.sync += increment.eq(0)
+            with m.Else():
+                m.d.sync += increment.eq(0)
             return old + increment
         # prefix: bit i >= shift flips when every bit from the shift up to i - 1 is 1 (adding)
         # or 0 (subtracting), a prefix AND (Sklansky's network) that a standard-cell mapper
