@@ -50,9 +50,10 @@ def test_manifest(net_file, tmp_path):
     assert len(weights) == man["memories"]["weights"]["depth"]
 
 
-@pytest.mark.parametrize("P", [1, 3, 8])
-def test_lint_passes(net_file, tmp_path, P):
-    man = write_design(build_config(net_file, P), str(tmp_path))
+@pytest.mark.parametrize("P,adder", [(1, "carry"), (3, "prefix"), (8, "carry")])
+def test_lint_passes(net_file, tmp_path, P, adder):
+    man = write_design(build_config(net_file, P, adder=adder), str(tmp_path))
+    assert man["adder"] == adder
     for tool, ok, text in lint_file(str(tmp_path / man["verilog"]), man["top"]):
         assert ok, f"{tool}: {text[:2000]}"
 
