@@ -107,7 +107,7 @@ async def _neuron_core_param(dut):
     from rtl.neuron_core import op_layout, param_layout
     case = load_case()
     rng = np.random.default_rng([case["seed"], 2])
-    F, T, rule, mbits = case["F"], case["T"], case["rule"], case["membrane_bits"]
+    F, T, rule = case["F"], case["T"], case["rule"]
     weights = list(case["weights"])
     mdepth = case["membrane_depth"]
     latency = case["fire_latency"]
