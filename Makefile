@@ -68,7 +68,7 @@ synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
 synth-sweep: $(SETUP_STAMP) ## area/Fmax against P
 	$(PY) -m gen.synth --sweep
 
-bitstream: $(SETUP_STAMP) ## board build BOARD=icebreaker|...
+bitstream: $(SETUP_STAMP) ## board build BOARD=icebreaker|ice40-hx8k-evn|ulx3s-85f
 	$(PY) -m gen.board --board $(BOARD) --net $(NET)
 
 bench: $(SETUP_STAMP) ## benchmarks report under build/bench

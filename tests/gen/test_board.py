@@ -1,6 +1,8 @@
 """Host link (UART + accelerator) end to end in Amaranth's simulator, and the board build's
 command line (no place-and-route here: that is ``make bitstream``)."""
 
+import os
+
 import numpy as np
 import pytest
 from amaranth.hdl import Elaboratable
@@ -164,3 +166,15 @@ def test_protocol_refuses_values_that_do_not_fit_their_field():
         proto.encode_load(0, 0, 0, 32)
     with pytest.raises(ValueError, match="load target 3"):
         proto.encode_load(0, 3, 0, 1)
+
+
+@pytest.mark.parametrize("board", ["icebreaker", "ice40-hx8k-evn", "ulx3s-85f"])
+def test_board_build_files(board, tmp_path):
+    """Every board of constraints/targets.json elaborates on its platform (clock, UART and LED
+    resources exist) and writes its build script and pin file; no place and route here."""
+    from gen.board import build_board
+    summary = build_board(board, "digits", 1, out=str(tmp_path), do_build=False)
+    assert summary["board"] == board and summary["cores"] == 1
+    names = os.listdir(tmp_path)
+    assert any(n.startswith("build_snn_board") for n in names), names
+    assert any(n.endswith((".pcf", ".lpf")) for n in names), names
