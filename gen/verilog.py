@@ -3,13 +3,13 @@
 import hashlib
 import json
 import os
-import tempfile
 
 from amaranth.back import verilog
 from amaranth.hdl import Const, Value
 from amaranth.lib import wiring
 
 from golden.network import load as load_network
+from golden.files import atomic_write
 from rtl.config import HardwareConfig
 from rtl.top import Accelerator
 
@@ -52,13 +52,6 @@ def _hex_image(values, width):
     return "".join(f"{int(v) & mask:0{digits}x}\n" for v in values)
 
 
-def _atomic_write(path, text):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, path)
 
 
 def write_design(config, out_dir, *, name="snn_accel"):
@@ -83,9 +76,9 @@ def write_design(config, out_dir, *, name="snn_accel"):
     manifest["ports"] = top_ports(top)
     manifest["memory_images"] = sorted(images)
     os.makedirs(os.path.join(out_dir, "mem"), exist_ok=True)
-    _atomic_write(os.path.join(out_dir, f"{name}.v"), text)
+    atomic_write(os.path.join(out_dir, f"{name}.v"), text)
     for rel, body in images.items():
-        _atomic_write(os.path.join(out_dir, rel), body)
-    _atomic_write(os.path.join(out_dir, "manifest.json"),
+        atomic_write(os.path.join(out_dir, rel), body)
+    atomic_write(os.path.join(out_dir, "manifest.json"),
                   json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import contract, data, dense, floatnet, network
 from .nets import NETS_DIR, resolve
+from .files import atomic_write
 
 __all__ = ["EvalError", "variant_path", "evaluate", "sweep", "SWEEP", "main"]
 
@@ -112,10 +113,7 @@ def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, p
             with open(cf) as f:
                 return json.load(f)
         res = evaluate(path, None, None, split, limit, snn, progress, cache=False)
-        os.makedirs(CACHE_DIR, exist_ok=True)
-        with open(cf + ".tmp", "w") as f:
-            json.dump(res, f)
-        os.replace(cf + ".tmp", cf)
+        atomic_write(cf, json.dumps(res))
         return res
     from . import event  # the event-driven model (imported lazily)
 

@@ -351,14 +351,7 @@ def dumps(net):
 
 def save(net, path):
     """Write atomically: a bad network never leaves a partial file."""
-    import os
-    import tempfile
+    from .files import atomic_write
     text = dumps(net)
     build_network(json.loads(text))  # refuse to write what we could not load back
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, path)
+    atomic_write(path, text)

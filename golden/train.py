@@ -40,6 +40,7 @@ import numpy as np
 
 from . import contract, data, dense, network
 from .nets import NETS_DIR
+from .files import atomic_path
 
 try:
     import torch
@@ -168,9 +169,8 @@ def save_float(layers, path):
     for i, (_, w, b) in enumerate(layers):
         arrays[f"layer{i}.weight"] = w.numpy().astype(np.float32)
         arrays[f"layer{i}.bias"] = b.numpy().astype(np.float32)
-    tmp = path + ".tmp.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
 
 
 def load_float(path):

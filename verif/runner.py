@@ -21,6 +21,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from golden.files import atomic_write
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "verif"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -78,9 +80,7 @@ def write_if_changed(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.read_text() == text:
         return False
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(path, text)
     return True
 
 

@@ -6,6 +6,8 @@ import os
 
 from amaranth.hdl import Shape
 
+from golden.files import atomic_write
+
 __all__ = ["load_case", "write_stats", "Fields", "start_clock", "reset"]
 
 
@@ -20,10 +22,7 @@ def load_case():
 def write_stats(case, **stats):
     path = case.get("stats")
     if path:
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(stats, f)
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(stats))
 
 
 class Fields:
