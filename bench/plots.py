@@ -79,10 +79,13 @@ def synth_vs_P(points, path):
     """Area and Fmax against P from the synthesis sweep: [(P, {"target.metric": v})]."""
     if not points:
         return False
-    area_keys = [("generic.cells", "generic cells"), ("ecp5.luts", "ECP5 LUT4"),
-                 ("ice40.luts", "iCE40 LUT4"), ("sky130.logic_kge", "sky130 logic kGE")]
+    area_keys = [("generic.cells", "generic cells"),
+                 ("ecp5.placed_trellis_comb", "ECP5 TRELLIS_COMB (placed)"),
+                 ("ice40.placed_icestorm_lc", "iCE40 LCs (placed)"),
+                 ("sky130.logic_kge", "sky130 logic kGE")]
     fmax_keys = [("ecp5.fmax_mhz", "ECP5 Fmax"), ("ice40.fmax_mhz", "iCE40 Fmax"),
-                 ("sky130.achieved_mhz", "sky130 STA")]
+                 ("sky130.achieved_mhz_ideal", "sky130 STA, no wire"),
+                 ("sky130.achieved_mhz_routed", "sky130 STA, routed est.")]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     drawn = False
     for ax, keys, ylab, log in ((axes[0], area_keys, "area (cells, LUTs, kGE)", True),

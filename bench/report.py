@@ -283,9 +283,13 @@ def _speed(r):
     pts = syn.get("points") or []
     if pts:
         cols = [("generic.cells", "generic cells"), ("generic.flip_flops", "FFs"),
-                ("generic.memory_bits", "memory bits"), ("ecp5.luts", "ECP5 LUTs"),
+                ("generic.memory_bits", "memory bits"),
+                ("ecp5.placed_trellis_comb", "ECP5 TRELLIS_COMB placed"),
+                ("ecp5.placed_slices", "ECP5 slices placed"),
+                ("ecp5.luts", "ECP5 LUT4 before packing"),
                 ("ecp5.fmax_mhz", "ECP5 Fmax MHz"), ("sky130.logic_kge", "sky130 kGE"),
-                ("sky130.achieved_mhz", "sky130 MHz")]
+                ("sky130.achieved_mhz_ideal", "sky130 MHz, no wire"),
+                ("sky130.achieved_mhz_routed", "sky130 MHz, routed est.")]
         cols = [c for c in cols if any(c[0] in d for _, d in pts)]
         secs = sorted({k for _, d in pts for k in d if k.endswith(".seconds")})
         L += ["Synthesis sweep (`build/synth/sweep.json`" + (f"; {syn['note']}" if syn.get("note")

@@ -9,19 +9,24 @@ Targets (settings in ``constraints/targets.json``):
   memories), techmap + a light ABC script to simple gates, ``stat`` per module (the hierarchy is
   kept, module names are mapped to components) and ``stat -tech cmos`` transistors. Design: the
   bare ``Accelerator`` (no trace stream).
-- ``ice40`` / ``ecp5``: ``synth_ice40`` / ``synth_ecp5`` and nextpnr (fixed seed) for LUTs,
-  flip-flops, block RAMs, DSPs and Fmax; devices are tried smallest first (a device whose
-  capacity the synthesised netlist exceeds is skipped without place and route). Design: the
-  accelerator behind the UART host link (``gen.host_link.HostLink``), i.e. what the board build
-  programs, so only clk/rst/rx/tx/busy are pins.
+- ``ice40`` / ``ecp5``: ``synth_ice40`` / ``synth_ecp5`` and nextpnr (fixed seed): nextpnr's
+  placed resources (iCE40 logic cells; ECP5 ``TRELLIS_COMB``, ``TRELLIS_FF``, ``DP16KD`` and the
+  SLICEs occupied), Yosys's LUT4 count before packing beside them, Fmax; devices are tried
+  smallest first (a device whose capacity the synthesised netlist exceeds is skipped without
+  place and route). Design: the accelerator behind the UART host link
+  (``gen.host_link.HostLink``), i.e. what the board build programs, so only clk/rst/rx/tx/busy
+  are pins.
 - ``sky130``: SKY130 HD, Liberty from ``$SNN_LIBERTY`` (default
-  ``../shared/pdk/sky130_fd_sc_hd__tt_025C_1v80.lib.gz`` relative to the repository root).
-  Memories are black boxes (one generated cell per shape, area and timing from the settings'
-  SRAM model) so they do not turn into flip-flops; logic: ``dfflibmap``, ``abc -liberty -D``,
-  ``stat -liberty`` (um^2, kGE of ``nand2_1``); OpenSTA (``sta``) slack at the target period.
+  ``../shared/pdk/sky130_fd_sc_hd__tt_025C_1v80.lib.gz`` relative to the repository root) and
+  OpenSTA (setting ``sky130.sta``, else ``sta`` on PATH); without either the target fails with
+  one line naming it. Memories are black boxes (one generated cell per shape, area and timing
+  from the settings' SRAM model, the area a lower bound) so they do not turn into flip-flops;
+  logic: ``dfflibmap``, ``abc -liberty -D``, ``stat -liberty`` (um^2, kGE of ``nand2_1``);
+  OpenSTA slack at the target period under each wire model of ``gen.synth.sta`` (no wire, the
+  Liberty wire-load model, a stated capacitance per net standing in for routing).
 
-Memories with a depth <= ``small_memory_max_depth`` (the bias/threshold tables) are built from
-flip-flops/LUTs on every target.
+Memories with a depth <= ``small_memory_max_depth`` are built from flip-flops/LUTs on every
+target (none of the current design is that shallow).
 
 Reports: ``build/synth/report.json`` (every run, keyed ``net/pP/target``, merged) and
 ``build/synth/report.md``; the sweep writes ``build/synth/sweep.{json,md,png}``. Work files are
@@ -35,26 +40,13 @@ Verilog synthesised, component names), ``generic``, ``fpga``, ``sky130`` (with
 from .cli import main
 from .design import component_of
 from .fanout import buffer_fanout
-from .flow import run_target
+from .flow import check_target, run_target
 from .report import render_markdown, write_report
 from .settings import ROOT, liberty_path, load_settings, resolve_network
 from .sweep import sweep, write_sweep
-from .tools import Skipped, SynthError
+from .tools import SynthError
 
-# the public names; the others are what gen.board and the tests use
-__all__ = [
-           "ROOT",
-           "Skipped",
-           "SynthError",
-           "buffer_fanout",
-           "component_of",
-           "liberty_path",
-           "load_settings",
-           "main",
-           "render_markdown",
-           "resolve_network",
-           "run_target",
-           "sweep",
-           "write_report",
-           "write_sweep",
-]
+# the public names, then what gen.board and the tests use
+__all__ = ["SynthError", "load_settings", "main", "resolve_network", "run_target", "sweep",
+           "ROOT", "buffer_fanout", "check_target", "component_of", "liberty_path",
+           "render_markdown", "write_report", "write_sweep"]

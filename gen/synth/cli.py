@@ -8,7 +8,7 @@ from .flow import run_target
 from .report import summary, write_report
 from .settings import ROOT, TARGETS, load_settings, resolve_network
 from .sweep import sweep, write_sweep
-from .tools import Skipped, SynthError
+from .tools import SynthError
 
 
 def main(argv=None):
@@ -28,25 +28,16 @@ def main(argv=None):
     try:
         settings = load_settings()
         net, source = resolve_network(a.net)
-        if not source.endswith(".json"):
-            print(f"synth: note: {a.net}: {source}", file=sys.stderr)
         if a.sweep:
             ps = [int(x) for x in a.ps.split(",") if x.strip()]
             targets = [t.strip() for t in a.targets.split(",") if t.strip()]
-            for t in targets:
-                if t not in TARGETS:
-                    raise SynthError(f"unknown target {t!r}")
-            rows, skipped = sweep(net, source, ps, targets, out_dir=a.out, settings=settings)
-            write_sweep(a.out, net, rows, targets, skipped)
+            rows = sweep(net, source, ps, targets, out_dir=a.out, settings=settings)
+            write_sweep(a.out, net, rows, targets)
             write_report(a.out, {f"{net.name}/p{r['cores']}/{t}": r[t]
                                  for r in rows for t in targets if t in r})
             print(f"synth: wrote {os.path.relpath(a.out)}/sweep.md, sweep.png, sweep.json")
             return 0
-        try:
-            e = run_target(a.target, net, source, a.p, out_dir=a.out, settings=settings)
-        except Skipped as exc:
-            print(f"synth: {exc}")
-            return 0
+        e = run_target(a.target, net, source, a.p, out_dir=a.out, settings=settings)
         write_report(a.out, {f"{net.name}/p{a.p}/{a.target}": e})
         print(f"synth: {a.target} {net.name} P={a.p}: {summary(e)} ({e['seconds']} s); "
               f"report {os.path.relpath(a.out)}/report.md")

