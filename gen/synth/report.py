@@ -38,7 +38,7 @@ def fpga_logic_text(e):
 
 def fpga_ff_text(e):
     ff = e["placed"].get("TRELLIS_FF")
-    return f"{fmt(ff['used'])} TRELLIS_FF placed" if ff else fmt(e["flip_flops"])
+    return f"{fmt(ff['used'])} TRELLIS_FF placed" if ff else f"{fmt(e['flip_flops'])} FFs"
 
 
 def slack_text(sta):
