@@ -2,7 +2,7 @@
 """The imports between the project's top-level packages, checked against their declared order.
 
     python scripts/layering.py            # print the graph; exit 1 on a cycle or an upward import
-    python scripts/layering.py --check    # ... and exit 1 if docs/ARCHITECTURE.md's picture is stale
+    python scripts/layering.py --check    # ... and exit 1 if the picture in the docs is stale
     python scripts/layering.py --write    # rewrite that picture (the marked section at the end)
     python scripts/layering.py --mermaid  # print the Mermaid picture instead of the text one
 

@@ -1,4 +1,4 @@
-"""scripts/layering.py: the packages import downwards only, and the picture in the docs is current."""
+"""scripts/layering.py: the packages import downwards only, and the docs picture is current."""
 
 import os
 import subprocess
