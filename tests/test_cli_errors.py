@@ -149,6 +149,7 @@ OPTION_CASES = [
     ("gen", ["--net", "no_such_net"], "no_such_net"),
     ("gen", ["--out", "{file}/x"], "Not a directory"),
     ("gen", ["--out", "{foreign}"], "not a design folder"),
+    ("gen", ["--out", "{file}"], "exists and is not a folder"),
     ("gen.lint", ["--p", "-1"], "cores (P)"),
     ("gen.lint", ["--out", "{file}/x"], "Not a directory"),
     (RUN, ["--images", "-5"], "argument --images"),
@@ -186,8 +187,9 @@ OPTION_CASES = [
 def test_bad_option(tmp_path, module, args, needle):
     p, created = run_cli(tmp_path, module, args)
     assert_refused(p, created, needle)
-    if "{foreign}" in args:  # a folder that is not a design is never replaced
-        assert (tmp_path / "in" / "foreign" / "keep.txt").read_text() == "not a design\n"
+    # what was in the way of an output is left as it was
+    assert (tmp_path / "in" / "file.txt").read_text() == "a regular file\n"
+    assert (tmp_path / "in" / "foreign" / "keep.txt").read_text() == "not a design\n"
 
 
 def test_sim_refuses_bad_seed_variable(tmp_path):
