@@ -39,7 +39,7 @@ setup: ## install the toolchain into .venv (apt + pip), idempotent
 	scripts/setup.sh
 
 run: $(SETUP_STAMP) ## main job on NET: generate Verilog, simulate, report
-	$(PY) -m gen.run --net $(NET) --p $(P)
+	$(PY) -m verif.run --net $(NET) --p $(P)
 
 eval: $(SETUP_STAMP) ## evaluate NET through the golden model (T=timesteps)
 	$(PY) -m golden.evaluate --net $(NET) $(if $(T),--T $(T)) --table

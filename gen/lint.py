@@ -13,13 +13,13 @@ Waivers (warnings Amaranth's Verilog back end produces by construction, none a d
 - ASCRANGE: packed struct arrays emitted with ascending ranges.
 """
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 
+from golden import cli
 from golden.network import NetworkError
 from rtl.config import ConfigError
 
@@ -60,21 +60,24 @@ def lint_file(path, top):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m gen.lint", description=__doc__.split("\n")[0])
-    ap.add_argument("--net", default="digits")
-    ap.add_argument("--p", type=int, default=8)
-    ap.add_argument("--out", default=None)
+    ap = cli.ArgumentParser(prog="python -m gen.lint", description=__doc__.split("\n")[0])
+    ap.add_argument("--net", default="digits", help="shipped network name or network file")
+    ap.add_argument("--p", type=int, default=8, help="neuron cores P (1..32)")
+    ap.add_argument("--out", default=None,
+                    help="design folder (default build/NAME-pP); replaced whole, so it must be "
+                         "absent, empty or an earlier design")
     a = ap.parse_args(argv)
     try:
         cfg = build_config(a.net, a.p)
-    except (NetworkError, ConfigError) as exc:
-        print(f"lint: error: {exc}", file=sys.stderr)
-        return 2
-    out = a.out or f"build/{cfg.network.name}-p{a.p}"
-    man = write_design(cfg, out)
-    path = os.path.join(out, man["verilog"])
+        out = a.out or f"build/{cfg.network.name}-p{a.p}"
+        cli.check_output(out)
+        man = write_design(cfg, out)
+        path = os.path.join(out, man["verilog"])
+        results = lint_file(path, man["top"])
+    except (NetworkError, ConfigError, OSError) as exc:
+        return cli.fail(ap.prog, exc)
     failed = False
-    for tool, ok, text in lint_file(path, man["top"]):
+    for tool, ok, text in results:
         print(f"lint: {tool}: {'ok' if ok else 'FAILED'} ({path})")
         if not ok:
             print(text)

@@ -1,5 +1,6 @@
 """Verilog emission of the accelerator and of each component on its own."""
 
+import errno
 import hashlib
 import json
 import os
@@ -9,7 +10,7 @@ from amaranth.hdl import Const, Value
 from amaranth.lib import wiring
 
 from golden.network import load as load_network
-from golden.files import atomic_write
+from golden.files import atomic_directory
 from rtl.config import HardwareConfig
 from rtl.top import Accelerator
 
@@ -52,14 +53,17 @@ def _hex_image(values, width):
     return "".join(f"{int(v) & mask:0{digits}x}\n" for v in values)
 
 
-
-
 def write_design(config, out_dir, *, name="snn_accel"):
     """Write ``<name>.v``, memory images (``mem/``) and ``manifest.json``; returns the manifest.
 
-    Everything is generated in memory first, so a failure leaves no partial output; the files
-    are byte-identical from run to run.
+    The files are written into a temporary folder beside ``out_dir`` that then replaces
+    ``out_dir`` whole (``golden.files.atomic_directory``): a failure at any point leaves no
+    partial output and ``out_dir`` as it was, and no file of an older design lingers. The files
+    are byte-identical from run to run. ``out_dir`` must be absent, empty or a design folder
+    (one with a ``manifest.json``); any other folder is refused with ``FileExistsError``, never
+    replaced.
     """
+    _check_replaceable(out_dir)
     top = Accelerator(config)
     text = emit(top, name)
     weights = config.weight_images()
@@ -75,10 +79,27 @@ def write_design(config, out_dir, *, name="snn_accel"):
     manifest["verilog_sha256"] = hashlib.sha256(text.encode()).hexdigest()
     manifest["ports"] = top_ports(top)
     manifest["memory_images"] = sorted(images)
-    os.makedirs(os.path.join(out_dir, "mem"), exist_ok=True)
-    atomic_write(os.path.join(out_dir, f"{name}.v"), text)
-    for rel, body in images.items():
-        atomic_write(os.path.join(out_dir, rel), body)
-    atomic_write(os.path.join(out_dir, "manifest.json"),
-                  json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    with atomic_directory(out_dir) as tmp:
+        os.makedirs(os.path.join(tmp, "mem"))
+        _write(os.path.join(tmp, f"{name}.v"), text)
+        for rel, body in images.items():
+            _write(os.path.join(tmp, rel), body)
+        _write(os.path.join(tmp, "manifest.json"),
+               json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _check_replaceable(out_dir):
+    """Refuse an ``out_dir`` that write_design would replace although it is not a design."""
+    if not os.path.lexists(out_dir):
+        return
+    if not os.path.isdir(out_dir) or os.path.islink(out_dir):
+        raise FileExistsError(errno.EEXIST, "exists and is not a folder", out_dir)
+    if os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "manifest.json")):
+        raise FileExistsError(errno.EEXIST, "exists and is not a design folder (no "
+                              "manifest.json); not replacing it", out_dir)

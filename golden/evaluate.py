@@ -15,7 +15,6 @@ itself when it already has that coding and T). Errors print one line and exit wi
 torch is never imported.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ import time
 
 import numpy as np
 
-from . import contract, data, dense, floatnet, network
+from . import cli, contract, data, dense, floatnet, network
 from .nets import NETS_DIR, resolve
 from .files import atomic_write
 
@@ -208,20 +207,19 @@ def sweep(out, split="heldout", limit=None, snn=True, progress=False, log=None, 
                         f"{r.get('spikes_per_image', 0):.0f} | {r.get('synops_per_image', 0):.0f} |")
         lines += [f"## {base}", "", hdr, "|" + "---|" * 9] + body + [""]
     text = "\n".join(lines)
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
-        f.write(text)
+    atomic_write(out, text)
     return text
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m golden.evaluate",
-                                 description=__doc__.split("\n")[0])
+    ap = cli.ArgumentParser(prog="python -m golden.evaluate",
+                            description=__doc__.split("\n")[0])
     ap.add_argument("--net", help="network name (digits, mnist, a variant) or .json path")
-    ap.add_argument("--T", type=int, help="evaluate the variant with this many time steps")
+    ap.add_argument("--T", type=cli.count(1, contract.T_MAX),
+                    help="evaluate the variant with this many time steps")
     ap.add_argument("--coding", choices=contract.CODINGS, help="... and this coding")
     ap.add_argument("--split", default="heldout", choices=data.SPLITS)
-    ap.add_argument("--limit", type=int, help="only the first N images of the split")
+    ap.add_argument("--limit", type=cli.count(1), help="only the first N images of the split")
     ap.add_argument("--no-snn", action="store_true", help="skip the (slow) event-driven model")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--table", action="store_true", help="print a readable table (default)")
@@ -235,20 +233,22 @@ def main(argv=None):
                          "model sources, split and limit); --sweep always does")
     ap.add_argument("--no-cache", action="store_true", help="--sweep: recompute everything")
     args = ap.parse_args(argv)
+    if args.sweep and (args.net or args.T or args.coding):
+        ap.error("--sweep evaluates every shipped variant; it takes no --net, --T or --coding")
+    if not args.sweep and not args.net:
+        ap.error("give --net NAME or --sweep")
     try:
         if args.sweep:
+            cli.check_output(args.out)
             text = sweep(args.out, args.split, args.limit, not args.no_snn, args.progress,
                          cache=not args.no_cache)
             print(text)
             return 0
-        if not args.net:
-            ap.error("give --net NAME or --sweep")
         res = evaluate(args.net, args.T, args.coding, args.split, args.limit, not args.no_snn,
                        args.progress, cache=args.cache)
-    except (EvalError, data.DatasetUnavailable, data.UnknownDataset,
-            contract.ContractError) as exc:
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
+    except (EvalError, data.DatasetUnavailable, data.UnknownDataset, contract.ContractError,
+            OSError) as exc:
+        return cli.fail(ap.prog, exc)
     print(json.dumps(res) if args.json else table(res))
     return 0
 

@@ -28,9 +28,19 @@ are integers per output channel. The classifier is the last layer and has no thr
 
 Grammar: ``(conv2d pool?)* (dense)* classifier``; a pool follows a conv2d; pooled maps have even
 height and width. Conv strides are 1 or 2.
+
+Limits (each refusal names the field): ``name`` matches ``NAME_PATTERN`` (tools use it in file
+names, so it can never be a path); channels and features up to ``CHANNELS_MAX`` and
+``FEATURES_MAX``, map height and width up to ``SIDE_MAX``, at most ``MAP_NEURONS_MAX`` neurons
+in any map and ``WEIGHTS_MAX`` weights in any layer; ``bias`` and ``threshold`` entries below
+``VALUE_MAX`` in magnitude; a file of at most ``FILE_BYTES_MAX`` bytes of UTF-8 text. Sizes are
+checked before anything of that size is built (a weights string's length before it is decoded).
 """
 
 import json
+import math
+import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,17 +48,34 @@ import numpy as np
 from . import contract
 
 __all__ = ["FORMAT", "NetworkError", "Layer", "Network", "load", "loads", "dumps", "save",
-           "codes_to_text", "text_to_codes", "build_network"]
+           "codes_to_text", "text_to_codes", "build_network", "NAME_PATTERN", "CHANNELS_MAX",
+           "FEATURES_MAX", "SIDE_MAX", "MAP_NEURONS_MAX", "WEIGHTS_MAX", "VALUE_MAX",
+           "FILE_BYTES_MAX"]
 
 FORMAT = "snn-accel-net/1"
 B32 = "0123456789abcdefghijklmnopqrstuv"
-_B32_INDEX = {c: i for i, c in enumerate(B32)}
+#: code of each ASCII character, -1 where it is not a base-32 digit
+_B32_TABLE = np.full(128, -1, dtype=np.int64)
+_B32_TABLE[[ord(c) for c in B32]] = np.arange(len(B32))
 LAYER_TYPES = ("conv2d", "maxpool2d", "avgpool2d", "dense", "classifier")
 STRIDES = (1, 2)
 KERNEL_MAX = 7
 PADDING_MAX = 3
 #: the golden model computes 4 * (U << k) in int64
 INT64_HEADROOM = 63
+#: a network name: tools build file names from it (build/NAME-pP), so no separators, no "..",
+#: no leading dot or dash
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+CHANNELS_MAX = 4096
+FEATURES_MAX = 65536
+SIDE_MAX = 1024
+MAP_NEURONS_MAX = 1 << 22
+WEIGHTS_MAX = 1 << 24
+#: bias and threshold entries; the membrane-width check refuses most values below this already,
+#: this bound keeps them in int64 so that the check can run
+VALUE_MAX = 1 << 62
+#: a file of WEIGHTS_MAX one-character codes, with room for the other layers
+FILE_BYTES_MAX = 64 << 20
 
 
 class NetworkError(ValueError):
@@ -59,14 +86,23 @@ def codes_to_text(codes):
     return "".join(B32[int(c)] for c in np.asarray(codes).ravel())
 
 
-def text_to_codes(text, where):
+def text_to_codes(text, where, shape):
+    """The codes of a layer's weights string, of ``shape``; the string's length is checked
+    before it is decoded (one character per code)."""
     if not isinstance(text, str):
         raise NetworkError(f"{where}.weights: expected a base-32 string")
-    try:
-        return np.array([_B32_INDEX[c] for c in text], dtype=np.int64)
-    except KeyError as exc:
-        raise NetworkError(f"{where}.weights: character {exc.args[0]!r} is not a base-32 digit "
-                           "(0-9a-v)") from None
+    count = math.prod(shape)
+    if len(text) != count:
+        raise NetworkError(f"{where}.weights: has {len(text)} codes, expected {count} for shape "
+                           f"{shape}")
+    points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    codes = _B32_TABLE[np.minimum(points, len(_B32_TABLE) - 1)]
+    codes[points >= len(_B32_TABLE)] = -1
+    bad = np.flatnonzero(codes < 0)
+    if bad.size:
+        raise NetworkError(f"{where}.weights: character {text[bad[0]]!r} at {int(bad[0])} is not "
+                           "a base-32 digit (0-9a-v)")
+    return codes.reshape(shape)
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +196,39 @@ def _int_list(obj, key, where, length):
     if len(v) != length:
         raise NetworkError(f"{where}.{key}: has {len(v)} entries, expected {length} "
                            "(one per output channel)")
+    for i, x in enumerate(v):
+        if abs(x) >= VALUE_MAX:
+            raise NetworkError(f"{where}.{key}[{i}]: {x} is too large (|value| < 2^62; the "
+                               "golden model computes in int64)")
     return np.array(v, dtype=np.int64)
+
+
+def _name(doc):
+    name = doc.get("name", "net")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise NetworkError(f"name: {name!r} is not a network name (1 to 64 of A-Z a-z 0-9 _ . -, "
+                           "not starting with . or -)")
+    return name
+
+
+def _input_shape(doc):
+    shape = doc.get("input_shape")
+    if not isinstance(shape, list) or len(shape) != 3:
+        raise NetworkError("input_shape: expected [C, H, W] of positive integers")
+    for i, (x, most) in enumerate(zip(shape, (CHANNELS_MAX, SIDE_MAX, SIDE_MAX))):
+        if isinstance(x, bool) or not isinstance(x, int):
+            raise NetworkError(f"input_shape[{i}]: expected a positive integer, got {x!r}")
+        if not 1 <= x <= most:
+            raise NetworkError(f"input_shape[{i}]: {x} outside 1..{most}")
+    _check_map("input_shape", shape)
+    return tuple(shape)
+
+
+def _check_map(where, shape):
+    n = math.prod(shape)
+    if n > MAP_NEURONS_MAX:
+        raise NetworkError(f"{where}: a {'x'.join(map(str, shape))} map has {n} neurons, more "
+                           f"than {MAP_NEURONS_MAX}")
 
 
 def build_network(doc):
@@ -169,7 +237,7 @@ def build_network(doc):
         raise NetworkError("network: expected a JSON object")
     if doc.get("format") != FORMAT:
         raise NetworkError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}")
-    name = doc.get("name", "net")
+    name = _name(doc)
     coding = doc.get("coding")
     if coding not in contract.CODINGS:
         raise NetworkError(f"coding: {coding!r} is not one of {', '.join(contract.CODINGS)}")
@@ -177,10 +245,7 @@ def build_network(doc):
     if rule not in contract.FIRE_RULES:
         raise NetworkError(f"fire_rule: {rule!r} is not one of {', '.join(contract.FIRE_RULES)}")
     T = _int(doc, "T", "network", 1, contract.T_MAX)
-    shape = doc.get("input_shape")
-    if (not isinstance(shape, list) or len(shape) != 3
-            or not all(isinstance(x, int) and x > 0 for x in shape)):
-        raise NetworkError("input_shape: expected [C, H, W] of positive integers")
+    shape = _input_shape(doc)
     raw_layers = doc.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
         raise NetworkError("layers: expected a non-empty list")
@@ -226,7 +291,7 @@ def build_network(doc):
         if kind == "conv2d":
             if len(cur) != 3:
                 raise NetworkError(f"{where}: conv2d after a dense layer")
-            co = _int(raw, "out_channels", where, 1, 4096)
+            co = _int(raw, "out_channels", where, 1, CHANNELS_MAX)
             k = _int(raw, "kernel", where, 1, KERNEL_MAX)
             s = _int(raw, "stride", where, 1, 2, default=1)
             p = _int(raw, "padding", where, 0, PADDING_MAX, default=0)
@@ -238,20 +303,19 @@ def build_network(doc):
                 raise NetworkError(f"{where}: kernel {k} does not fit the {h}x{w} input")
             wshape = (co, c, k, k)
             out = (co, ho, wo)
+            _check_map(f"{where}.out_channels", out)
             geom = dict(kernel=k, stride=s, padding=p)
         else:
-            key = "out_features"
-            no = _int(raw, key, where, 1, 65536)
-            ni = int(np.prod(cur))
-            wshape = (no, ni)
+            no = _int(raw, "out_features", where, 1, FEATURES_MAX)
+            wshape = (no, math.prod(cur))
             out = (no,)
             geom = {}
-        codes = text_to_codes(raw.get("weights"), where)
-        if codes.size != int(np.prod(wshape)):
-            raise NetworkError(f"{where}.weights: has {codes.size} codes, expected "
-                               f"{int(np.prod(wshape))} for shape {wshape}")
+        if math.prod(wshape) > WEIGHTS_MAX:
+            raise NetworkError(f"{where}: weights of shape {wshape} are {math.prod(wshape)} codes, "
+                               f"more than {WEIGHTS_MAX}")
+        codes = text_to_codes(raw.get("weights"), where, wshape)
         try:
-            contract.validate_codes(codes.reshape(wshape), f"{where}.weights code")
+            contract.validate_codes(codes, f"{where}.weights code")
         except contract.ContractError as exc:
             raise NetworkError(str(exc)) from None
         bias = _int_list(raw, "bias", where, out[0])
@@ -265,9 +329,9 @@ def build_network(doc):
                                    " in rate coding (Theta/2 must be exact)")
         elif "threshold" in raw:
             raise NetworkError(f"{where}.threshold: the classifier does not fire")
-        in_shape = tuple(cur) if kind == "conv2d" else (int(np.prod(cur)),)
+        in_shape = tuple(cur) if kind == "conv2d" else (math.prod(cur),)
         layer = Layer(index=len(layers), kind=kind, in_shape=in_shape, out_shape=out,
-                      weights=codes.reshape(wshape), bias=bias, threshold=threshold,
+                      weights=codes, bias=bias, threshold=threshold,
                       pool_shift=pool_shift_next, pool_input=pool_input_next,
                       pooled_shape=out, in_map=tuple(cur), **geom)
         bound = contract.membrane_bound(layer.fan_in, F, int(np.abs(bias).max()),
@@ -293,7 +357,7 @@ def build_network(doc):
     meta = doc.get("meta", {})
     if not isinstance(meta, dict):
         raise NetworkError("meta: expected an object")
-    return Network(name=name, input_shape=tuple(shape), coding=coding, fire_rule=rule, T=T, F=F,
+    return Network(name=name, input_shape=shape, coding=coding, fire_rule=rule, T=T, F=F,
                    layers=tuple(layers), membrane_bits=declared or need, meta=meta)
 
 
@@ -304,11 +368,19 @@ def _replace(layer, **kw):
 
 
 def loads(text):
+    """A Network from the text of a network file (``str``, at most FILE_BYTES_MAX characters)."""
+    if len(text) > FILE_BYTES_MAX:
+        raise NetworkError(f"network file has {len(text)} characters, more than the "
+                           f"{FILE_BYTES_MAX} allowed")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NetworkError(f"network file is not valid JSON: {exc.msg} at line {exc.lineno}") \
             from None
+    except RecursionError:
+        raise NetworkError("network file is not a network: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise NetworkError(f"network file is not valid JSON: {str(exc).split(':')[0]}") from None
     return build_network(doc)
 
 
@@ -317,10 +389,19 @@ def load(path):
     from .nets import resolve
     path = resolve(path)
     try:
-        with open(path) as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > FILE_BYTES_MAX:
+                raise NetworkError(f"network file {path} is {size} bytes, more than the "
+                                   f"{FILE_BYTES_MAX} allowed")
+            raw = f.read(FILE_BYTES_MAX + 1)
     except OSError as exc:
         raise NetworkError(f"cannot read network file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NetworkError(f"network file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                           f"at offset {exc.start})") from None
     return loads(text)
 
 

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from . import contract, data, dense, network
+from . import cli, contract, data, dense, network
 from .nets import NETS_DIR
 from .files import atomic_path
 
@@ -47,6 +47,9 @@ try:
     import torch.nn as nn
     import torch.nn.functional as Fn
 except ImportError:  # pragma: no cover
+    if __name__ == "__main__":  # the command line: one line, no traceback
+        sys.exit(cli.fail("python -m golden.train", "needs PyTorch: pip install "
+                          "'torch==2.13.0' (the [train] extra, `make train` installs it)"))
     print("golden.train needs PyTorch: pip install 'torch==2.13.0' (the [train] extra)",
           file=sys.stderr)
     raise
@@ -570,29 +573,36 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m golden.train", description=__doc__.split("\n")[0])
+    ap = cli.ArgumentParser(prog="python -m golden.train", description=__doc__.split("\n")[0])
     ap.add_argument("--net", help="network name: digits, mnist, <base>-<coding>-t<T>, "
                                   "<base>-floor")
     ap.add_argument("--all", nargs="?", const="all", choices=("all",) + tuple(ARCH),
                     help="regenerate every shipped network (or those of one data set)")
     ap.add_argument("--list", action="store_true", help="print the names of --all and exit")
-    ap.add_argument("--T", type=int)
+    ap.add_argument("--T", type=cli.count(1, contract.T_MAX))
     ap.add_argument("--coding", choices=contract.CODINGS)
     ap.add_argument("--rule", choices=contract.FIRE_RULES)
-    ap.add_argument("--epochs", type=int, help="epochs of every phase (default: per data set)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--limit", type=int, help="use only the first N images of each split")
-    ap.add_argument("--float-from", help="start from this .float.npz instead of training")
+    ap.add_argument("--epochs", type=cli.count(1),
+                    help="epochs of every phase (default: per data set)")
+    ap.add_argument("--seed", type=cli.count(0), default=0)
+    ap.add_argument("--limit", type=cli.count(1), help="use only the first N images of each split")
+    ap.add_argument("--float-from", type=_existing_file,
+                    help="start from this .float.npz instead of training")
     ap.add_argument("--out", help="output file (default nets/NAME.json)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=cli.count(1), default=2)
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
+    if args.out:
+        try:
+            cli.check_output(args.out)
+        except OSError as exc:
+            return cli.fail(ap.prog, exc)
     if args.list:
         print("\n".join(ALL))
         return 0
     if not args.all and not args.net:
         ap.error("give --net NAME or --all")
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(args.threads)
     names = [n for n in ALL if args.all in ("all", data.dataset_of(n))] if args.all else [args.net]
     for name in names:
         try:
@@ -600,9 +610,14 @@ def main(argv=None):
                           seed=args.seed, out=None if args.all else args.out, limit=args.limit,
                           progress=not args.quiet, float_from=args.float_from)
         except (ExportError, data.DatasetUnavailable, data.UnknownDataset, ValueError) as exc:
-            print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return 2
+            return cli.fail(ap.prog, exc)
     return 0
+
+
+def _existing_file(text):
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file")
+    return text
 
 
 if __name__ == "__main__":

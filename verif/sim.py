@@ -5,33 +5,41 @@
 
 Without ``--test`` every test runs. Prints one summary line per test (pass/fail, cycles,
 simulated time, wall time); ``--waves`` writes FST (Verilator) or VCD (Icarus) for GTKWave and
-prints the path. A missing simulator or an unknown test prints one line and exits 2; a failing
-test exits 1.
+prints the path. Bad input (an unknown test or simulator, a bad number, ``$SEED`` that is not
+a seed) or a missing simulator prints one line on stderr and exits 2; a failing test exits 1.
 """
 
 import argparse
+import os
 import sys
+
+from golden import cli
 
 from . import runner
 from .cases import TESTS
 
+PROG = "python -m verif.sim"
+
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m verif.sim", description=__doc__.split("\n")[0])
-    ap.add_argument("--test", help=f"one of: {', '.join(TESTS)} (default: all)")
-    ap.add_argument("--sim", default="icarus", help="icarus (default) or verilator")
+    ap = cli.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    ap.add_argument("--test", choices=TESTS, metavar="NAME",
+                    help=f"one of: {', '.join(TESTS)} (default: all)")
+    ap.add_argument("--sim", default="icarus", choices=runner.SIMULATORS,
+                    help="icarus (default) or verilator")
     ap.add_argument("--waves", action="store_true", help="dump waves (FST/VCD) for GTKWave")
-    ap.add_argument("--seed", type=int, help="seed (default: $SEED, else fixed per test)")
-    ap.add_argument("--images", type=int, help="images for the layer/network tests")
+    ap.add_argument("--seed", type=cli.count(0), help="seed (default: $SEED, else fixed per test)")
+    ap.add_argument("--images", type=cli.count(1), help="images for the layer/network tests")
     args = ap.parse_args(argv)
 
-    if args.test and args.test not in TESTS:
-        print(f"verif.sim: unknown test {args.test!r} (known: {', '.join(TESTS)})")
-        return 2
+    if args.seed is None and os.environ.get("SEED", "") != "":
+        try:  # runner.default_seed reads $SEED; refuse a bad one here, in one line
+            cli.count(0)(os.environ["SEED"])
+        except argparse.ArgumentTypeError as exc:
+            return cli.fail(PROG, f"environment variable SEED {exc}")
     why = runner.sim_available(args.sim)
     if why:
-        print(f"verif.sim: {why}")
-        return 2
+        return cli.fail(PROG, why)
     from . import cases
     tests = [args.test] if args.test else list(TESTS)
     failed = 0

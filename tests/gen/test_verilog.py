@@ -67,3 +67,44 @@ def test_components_emit_on_their_own(net_file):
                                           "weight_decoder")
     assert "module spike_buffer" in emit(SpikeBuffer(event_layout(cfg), depth=64),
                                         "spike_buffer")
+
+
+class _ManifestWriteFails:
+    """Stands in for the ``json`` module of gen.verilog: the manifest, written last, fails."""
+
+    @staticmethod
+    def dumps(obj, *args, **kwargs):
+        if isinstance(obj, dict) and "memory_images" in obj:
+            raise OSError(28, "No space left on device")
+        return json.dumps(obj, *args, **kwargs)
+
+
+def test_failure_leaves_no_partial_output(net_file, tmp_path, monkeypatch):
+    import gen.verilog
+    cfg = build_config(net_file, 2)
+    monkeypatch.setattr(gen.verilog, "json", _ManifestWriteFails)
+    with pytest.raises(OSError, match="No space left"):
+        write_design(cfg, str(tmp_path / "new"))
+    assert os.listdir(tmp_path) == []
+    # over an earlier design: that design stays as it was
+    monkeypatch.undo()
+    write_design(build_config(net_file, 4), str(tmp_path / "old"))
+    before = _read_all(tmp_path / "old")
+    monkeypatch.setattr(gen.verilog, "json", _ManifestWriteFails)
+    with pytest.raises(OSError, match="No space left"):
+        write_design(cfg, str(tmp_path / "old"))
+    assert _read_all(tmp_path / "old") == before and os.listdir(tmp_path) == ["old"]
+
+
+def test_regeneration_replaces_the_whole_design(net_file, tmp_path):
+    write_design(build_config(net_file, 4), str(tmp_path / "d"))
+    write_design(build_config(net_file, 2), str(tmp_path / "d"))
+    assert sorted(os.listdir(tmp_path / "d" / "mem")) == [
+        "core0_weights.hex", "core1_weights.hex", "params_bias.hex", "params_threshold.hex"]
+
+
+def test_a_folder_that_is_not_a_design_is_never_replaced(net_file, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine\n")
+    with pytest.raises(FileExistsError, match="not a design folder"):
+        write_design(build_config(net_file, 2), str(tmp_path))
+    assert os.listdir(tmp_path) == ["notes.txt"]

@@ -49,6 +49,22 @@ def _bad(doc, path, value):
     (("coding",), "phase", "coding: 'phase' is not one of"),
     (("membrane_bits",), 8, "membrane_bits: 8 is too narrow"),
     (("input_shape",), [1, 9, 8], "layers[1]: pooling needs an even height and width"),
+    # bounds: every size and value is checked before anything of that size is built
+    (("layers", 0, "bias", 1), 2 ** 70, "layers[0].bias[1]: 1180591620717411303424 is too large"),
+    (("layers", 0, "threshold", 3), 2 ** 64, "layers[0].threshold[3]: 18446744073709551616 is"),
+    (("layers", 0, "bias", 0), -2 ** 62, "layers[0].bias[0]: -4611686018427387904 is too large"),
+    (("layers", 0, "bias", 0), 2 ** 60, "layers[0]: membrane needs 62 bits"),
+    (("input_shape",), [1, 2 ** 32, 2 ** 32], "input_shape[1]: 4294967296 outside 1..1024"),
+    (("input_shape",), [5000, 8, 8], "input_shape[0]: 5000 outside 1..4096"),
+    (("input_shape",), [True, 8, 8], "input_shape[0]: expected a positive integer, got True"),
+    (("input_shape",), [8, 1024, 1024], "input_shape: a 8x1024x1024 map has 8388608 neurons"),
+    (("layers", 0, "weights"), "0" * 10 ** 7, "layers[0].weights: has 10000000 codes, expected 36"),
+    (("layers", 0, "weights"), "0" * 35 + "\u00e9", "character 'é' at 35 is not a base-32 digit"),
+    (("name",), "../../x", "name: '../../x' is not a network name"),
+    (("name",), "a/b", "name: 'a/b' is not a network name"),
+    (("name",), ".hidden", "name: '.hidden' is not a network name"),
+    (("name",), "x" * 65, "is not a network name"),
+    (("name",), 7, "name: 7 is not a network name"),
 ])
 def test_bad_files_name_the_field(doc, path, value, needle):
     with pytest.raises(NetworkError) as exc:
@@ -76,6 +92,49 @@ def test_classifier_must_be_last(doc):
 def test_malformed_json():
     with pytest.raises(NetworkError, match="not valid JSON"):
         network.loads("{ nope")
+
+
+def test_map_and_weight_bounds(doc):
+    """A large input passes its own bounds; the layers' maps and weights have theirs."""
+    big = _bad(doc, ("input_shape",), [1, 1024, 1024])
+    with pytest.raises(NetworkError, match="layers.0..out_channels: a 5x1024x1024 map has "
+                                           "5242880 neurons, more than 4194304"):
+        network.build_network(_bad(big, ("layers", 0, "out_channels"), 5))
+    # 4 x 512 x 512 pooled features into 17 outputs: 17.8 M weights
+    with pytest.raises(NetworkError, match=r"layers\[2\]: weights of shape \(17, 1048576\) are "
+                                           "17825792 codes, more than 16777216"):
+        network.build_network(_bad(big, ("layers", 2, "out_features"), 17))
+
+
+@pytest.mark.parametrize("name", ["digits", "mnist-rate-t4", "rand-conv", "a_b.c-1"])
+def test_good_names(doc, name):
+    assert network.build_network(_bad(doc, ("name",), name)).name == name
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("[" * 200_000, "JSON nested too deeply"),
+    ('{"T": ' + "9" * 5000 + "}", "network file is not valid JSON: Exceeds the limit"),
+    (" " * (network.FILE_BYTES_MAX + 1), "more than the 67108864 allowed"),
+])
+def test_text_that_is_not_a_network(text, needle):
+    with pytest.raises(NetworkError, match=needle):
+        network.loads(text)
+
+
+def test_file_that_is_not_utf8(doc, tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(_bad(doc, ("name",), "caf\u00e9"), ensure_ascii=False)
+                     .encode("latin-1"))
+    with pytest.raises(NetworkError, match=r"is not UTF-8 text \(byte 0xe9 at offset \d+\)"):
+        network.load(str(path))
+
+
+def test_oversized_file_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "big.json"
+    with open(path, "wb") as f:  # sparse: no time or memory spent on the test itself
+        f.truncate(200 << 20)
+    with pytest.raises(NetworkError, match="is 209715200 bytes, more than the 67108864 allowed"):
+        network.load(str(path))
 
 
 def test_cli_refuses_bad_file_without_output(tmp_path):

@@ -1,11 +1,12 @@
-"""``python -m gen.run`` (``make run``): the main job on a network.
+"""``python -m verif.run`` (``make run``): the main job on a network.
 
 Generates the accelerator (Verilog, memory images, manifest), simulates it on held-out images,
 checks every layer's events, the scores, the prediction and the per-layer cycle counts against
 the golden model, and writes a report (``report.md`` and ``report.json`` beside the Verilog).
+It lives in ``verif`` (not ``gen``) because it simulates and checks: the layers import downwards
+only (golden <- rtl <- gen <- verif <- bench, see ``scripts/layering.py``).
 """
 
-import argparse
 import json
 import os
 import sys
@@ -13,14 +14,16 @@ import time
 
 import numpy as np
 
+from gen.verilog import build_config, write_design
+from golden import cli
 from golden import cycles as cycle_model
 from golden import data
+from golden.files import atomic_write
 from golden.network import NetworkError
 from rtl.config import ConfigError
-from verif import scoreboard as sb
-from verif.amaranth_sim import run_inference
 
-from .verilog import build_config, write_design
+from . import scoreboard as sb
+from .amaranth_sim import run_inference
 
 #: nominal clock used to turn cycles into latency in the report (see constraints/)
 REPORT_CLOCK_MHZ = 100.0
@@ -34,13 +37,14 @@ def simulate(cfg, images):
 
 
 def run(net_name, P, n_images, out):
+    """Generate into ``out``, simulate ``n_images`` held-out images, check, write the report."""
     cfg = build_config(net_name, P)
     net = cfg.network
+    x, y = data.load(net_name, "heldout")  # a network name or file maps to its data set
+    x, y = x[:n_images], y[:n_images]
     t0 = time.time()
     man = write_design(cfg, out)
     gen_s = time.time() - t0
-    x, y = data.load(net_name, "heldout")  # a network name or file maps to its data set
-    x, y = x[:n_images], y[:n_images]
     obs, sim_s = simulate(cfg, x)
     rows = []
     mismatches = []
@@ -86,10 +90,8 @@ def run(net_name, P, n_images, out):
         "mismatches": mismatches[:10],
         "per_image": rows,
     }
-    with open(os.path.join(out, "report.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(out, "report.md"), "w") as f:
-        f.write(markdown(report))
+    atomic_write(os.path.join(out, "report.json"), json.dumps(report, indent=1))
+    atomic_write(os.path.join(out, "report.md"), markdown(report))
     return report
 
 
@@ -124,22 +126,22 @@ def markdown(r):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m gen.run", description=__doc__.split("\n")[0])
-    ap.add_argument("--net", default="digits")
-    ap.add_argument("--p", type=int, default=8)
-    ap.add_argument("--images", type=int, default=20, help="held-out images to simulate")
-    ap.add_argument("--out", default=None)
+    ap = cli.ArgumentParser(prog="python -m verif.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--net", default="digits", help="shipped network name or network file")
+    ap.add_argument("--p", type=int, default=8, help="neuron cores P (1..32)")
+    ap.add_argument("--images", type=cli.count(1), default=20,
+                    help="held-out images to simulate")
+    ap.add_argument("--out", default=None,
+                    help="design and report folder (default build/NAME-pP); replaced whole, so "
+                         "it must be absent, empty or an earlier design")
     a = ap.parse_args(argv)
-    if a.images < 1:
-        print("run: error: --images must be at least 1", file=sys.stderr)
-        return 2
     try:
-        cfg_name = a.net
-        out = a.out or f"build/{os.path.basename(cfg_name).removesuffix('.json')}-p{a.p}"
-        r = run(cfg_name, a.p, a.images, out)
-    except (NetworkError, ConfigError, data.DatasetUnavailable, data.UnknownDataset) as exc:
-        print(f"run: error: {exc}", file=sys.stderr)
-        return 2
+        out = a.out or f"build/{build_config(a.net, a.p).network.name}-p{a.p}"
+        cli.check_output(out)
+        r = run(a.net, a.p, a.images, out)
+    except (NetworkError, ConfigError, data.DatasetUnavailable, data.UnknownDataset,
+            OSError) as exc:
+        return cli.fail(ap.prog, exc)
     print(markdown(r))
     print(f"run: report in {out}/report.md")
     return 0 if r["rtl_equals_golden"] == 1.0 else 1
