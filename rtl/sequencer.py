@@ -30,6 +30,7 @@ class Phase(enum.IntEnum):
     INTEGRATE = 2
     FIRE = 3
     PREDICT = 4
+    CLEAR = 5
 
 
 def tag_layout(config):
@@ -46,6 +47,13 @@ class LayerSequencer(wiring.Component):
     table (one constant entry per layer, see ``config.LayerDescriptor``), then the prediction.
 
     Status: ``phase`` (``Phase``) and ``layer`` let a testbench time every phase.
+
+    Reset (and power-up) enters CLEAR: a reset can cut a layer short and leave partial sums in
+    the membrane memories, which no reset clears (the fire phase zeroes each membrane as it
+    reads it, so an inference that runs to its end leaves them zero). CLEAR drives the cores'
+    fire pipeline over every membrane address, one per cycle (``membrane_depth`` + 1 cycles),
+    with no stage valid, so that the next image starts from zero membranes; then IDLE. The
+    schedule of an inference is unchanged.
 
     Control:
         pixel_valid (in): a pixel waits; starts an inference when idle.
@@ -127,9 +135,11 @@ class LayerSequencer(wiring.Component):
         pool = d.pool
         rows = d.out_h >> pool
         cols = d.out_w >> pool
+        scan_step = scanning & ~loading
+        clear_step = Signal(name="clear_step")  # CLEAR zeroes membrane ``window_base``
         m.d.comb += [
             self.fire_advance.eq(~self.emit_stall),
-            self.fire_valid.eq(scanning & ~loading),
+            self.fire_valid.eq(scan_step | clear_step),
             self.fire_maddr.eq(window_base + Mux(dy, d.out_w, 0) + dx),
             self.param_en.eq(self.fire_advance),
         ]
@@ -156,7 +166,7 @@ class LayerSequencer(wiring.Component):
         with m.If(self.fire_advance):
             s1 = stages[0]
             m.d.sync += [
-                s1["valid"].eq(self.fire_valid),
+                s1["valid"].eq(scan_step),
                 s1["first"].eq(~pool | (~dy & ~dx)),
                 s1["last"].eq(~pool | (dy & dx)),
                 s1["tag"].g.eq(g), s1["tag"].y.eq(py), s1["tag"].x.eq(px),
@@ -190,7 +200,23 @@ class LayerSequencer(wiring.Component):
         # -- phase FSM ---------------------------------------------------------------------------
         launched = Signal(name="phase_launched")
         m.d.sync += launched.eq(0)
+        clearing = Signal(init=1, name="clear_issuing")
         with m.FSM(name="sequencer"):
+            with m.State("CLEAR"):
+                # The reset state. A reset may cut a layer short, leaving partial sums in the
+                # membranes (the fire phase zeroes each membrane as it reads it): the cores'
+                # fire pipeline zeroes every address, one per cycle, before the first image.
+                m.d.comb += [self.phase.eq(Phase.CLEAR), self.fire_phase.eq(1),
+                             clear_step.eq(clearing)]
+                with m.If(self.fire_advance):
+                    with m.If(clearing):
+                        m.d.sync += window_base.eq(window_base + 1)
+                        with m.If(window_base == cfg.membrane_depth - 1):
+                            m.d.sync += clearing.eq(0)
+                    with m.Else():
+                        # the last address is written now, one advance after its issue
+                        m.d.sync += window_base.eq(0)
+                        m.next = "IDLE"
             with m.State("IDLE"):
                 m.d.comb += self.phase.eq(Phase.IDLE)
                 with m.If(self.pixel_valid):
