@@ -8,9 +8,9 @@ Protocol (all multi-byte fields little-endian; ``SB`` = score bytes = ceil(membr
     0x49 'I', then N pixel bytes (C,H,W order)  0x52 'R', NCLS scores (SB bytes each, two's
                                                 complement, sign-extended, class order), then
                                                 the prediction (1 byte)
-    0x4C 'L', core (1), target (1: 0 weight,    0x41 'A' once the write is done
-      1 bias, 2 threshold), addr (2),
-      data (SB bytes, two's complement)
+    0x4C 'L', core (1), target (1: 0 weight,    0x41 'A' once the write is done; 0x45 'E'
+      1 bias, 2 threshold), addr (2),            and nothing written when core >= P,
+      data (SB bytes, two's complement)          target > 2 or addr >= the target's depth
     0x3F '?' (identify)                         0x3F '?', NCLS, SB, C, H, W (1 byte each)
     any other byte                              0x45 'E' (the byte is ignored)
 
@@ -25,12 +25,15 @@ simulation). ``HostLink`` instantiates ``rtl.top.Accelerator`` (without the trac
 command state machine; its only ports are ``rx`` and ``tx`` (plus ``busy`` for an LED).
 """
 
+import numbers
+
 from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
 from golden import contract
+from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
 from rtl.top import Accelerator
 
 __all__ = ["UartRx", "UartTx", "HostLink", "HostProtocol", "CMD_INFER", "CMD_LOAD",
@@ -38,6 +41,10 @@ __all__ = ["UartRx", "UartTx", "HostLink", "HostProtocol", "CMD_INFER", "CMD_LOA
 
 CMD_INFER, CMD_LOAD, CMD_IDENT = 0x49, 0x4C, 0x3F
 RSP_RESULT, RSP_ACK, RSP_ERROR = 0x52, 0x41, 0x45
+
+
+def _not_int(v):
+    return isinstance(v, bool) or not isinstance(v, numbers.Integral)
 
 
 def score_bytes(membrane_bits):
@@ -127,6 +134,9 @@ class HostLink(wiring.Component):
     def __init__(self, config, *, divisor):
         if config.trace:
             raise ValueError("HostLink needs a configuration without the trace stream")
+        if max(config.weight_depth, config.param_depth) > 1 << 16:
+            raise ValueError(f"weight memory depth {config.weight_depth} exceeds the load "
+                             "command's 16-bit address")
         self._config = config
         self._div = divisor
         super().__init__({"rx": In(1, init=1), "tx": Out(1), "busy": Out(1)})
@@ -154,12 +164,17 @@ class HostLink(wiring.Component):
         ident = Signal(8 * 8)
         m.d.comb += ident.eq(Cat(Const(CMD_IDENT, 8), Const(ncls, 8), Const(sb, 8),
                                  Const(C, 8), Const(H, 8), Const(W, 8)))
+        core, target, addr = load_bytes[0:8], load_bytes[8:16], load_bytes[16:32]
         m.d.comb += [
-            acc.load.p.core.eq(load_bytes[0:8]),
-            acc.load.p.target.eq(load_bytes[8:16]),
-            acc.load.p.addr.eq(load_bytes[16:32]),
+            acc.load.p.core.eq(core),
+            acc.load.p.target.eq(target),
+            acc.load.p.addr.eq(addr),
             acc.load.p.data.eq(load_bytes[32:32 + cfg.membrane_bits]),
         ]
+        # a field wider than the accelerator's is refused here; the accelerator refuses the
+        # values its fields hold but that address no memory (``load_error``)
+        cut = Cat(core[len(acc.load.p.core):], target[len(acc.load.p.target):],
+                  addr[len(acc.load.p.addr):]).any()
 
         def send(byte):
             m.d.comb += [utx.data.payload.eq(byte), utx.data.valid.eq(1)]
@@ -227,9 +242,14 @@ class HostLink(wiring.Component):
                     with m.If(count == 4 + sb - 1):
                         m.next = "LOAD_WRITE"
             with m.State("LOAD_WRITE"):
-                m.d.comb += acc.load.valid.eq(1)
-                with m.If(acc.load.ready):
-                    m.next = "LOAD_ACK"
+                with m.If(cut):
+                    m.next = "ERROR"
+                with m.Else():
+                    m.d.comb += acc.load.valid.eq(1)
+                    with m.If(acc.load.ready & acc.load_error):
+                        m.next = "ERROR"
+                    with m.Elif(acc.load.ready):
+                        m.next = "LOAD_ACK"
             with m.State("LOAD_ACK"):
                 send(RSP_ACK)
                 with m.If(utx.data.ready):
@@ -246,18 +266,23 @@ class HostProtocol:
     """
 
     def __init__(self, input_shape, classes, membrane_bits, port=None, *, bias_bits=None,
-                 threshold_bits=None):
+                 threshold_bits=None, cores=None, weight_depth=None, param_depth=None):
         self.input_shape = tuple(input_shape)
         self.classes = classes
         self.score_bytes = score_bytes(membrane_bits)
         self.bias_bits = membrane_bits if bias_bits is None else bias_bits
         self.threshold_bits = membrane_bits - 1 if threshold_bits is None else threshold_bits
+        self.cores = cores
+        self.depths = {LOAD_WEIGHT: weight_depth, LOAD_BIAS: param_depth,
+                       LOAD_THRESHOLD: param_depth}
         self.port = port
 
     @classmethod
     def for_config(cls, config, port=None):
         return cls(config.network.input_shape, config.network.classes, config.membrane_bits,
-                   port, bias_bits=config.bias_bits, threshold_bits=config.threshold_bits)
+                   port, bias_bits=config.bias_bits, threshold_bits=config.threshold_bits,
+                   cores=config.cores, weight_depth=config.weight_depth,
+                   param_depth=config.param_depth)
 
     @property
     def npix(self):
@@ -289,24 +314,36 @@ class HostProtocol:
         return data[-1], scores
 
     def encode_load(self, core, target, addr, value):
-        """The bytes of a load command; a value that does not fit its field is refused (the
-        hardware would cut it)."""
+        """The bytes of a load command. A load that addresses no memory (``core`` >= P, an
+        unknown ``target``, ``addr`` >= the target memory's depth) is refused, as the hardware
+        would refuse it, and so is a value that does not fit its field (the hardware would cut
+        it): ``ValueError`` naming the field."""
+        if self.cores is None or None in self.depths.values():
+            raise ValueError("encode_load needs the design's cores, weight_depth and "
+                             "param_depth (HostProtocol.for_config, or manifest.json)")
+        if _not_int(target) or target not in self.depths:
+            raise ValueError(f"load target {target!r} is not {LOAD_WEIGHT} (weight), "
+                             f"{LOAD_BIAS} (bias) or {LOAD_THRESHOLD} (threshold)")
+        if _not_int(core) or not 0 <= core < self.cores:
+            raise ValueError(f"load core {core!r} outside 0..{self.cores - 1} (P = {self.cores})")
+        depth = self.depths[target]
+        if _not_int(addr) or not 0 <= addr < depth:
+            memory = "weight memory" if target == LOAD_WEIGHT else "parameter memory (per core)"
+            raise ValueError(f"load addr {addr!r} outside 0..{depth - 1} (depth of the "
+                             f"{memory})")
         value = int(value)
-        if target == 0:
+        if target == LOAD_WEIGHT:
             contract.validate_codes(value, "weight code")
-        elif target == 1:
+        elif target == LOAD_BIAS:
             lo, hi = -(1 << (self.bias_bits - 1)), (1 << (self.bias_bits - 1)) - 1
             if not lo <= value <= hi:
                 raise ValueError(f"bias {value} does not fit bias_bits {self.bias_bits} "
                                  f"({lo}..{hi})")
-        elif target == 2:
+        else:
             hi = (1 << self.threshold_bits) - 1
             if not 1 <= value <= hi:
                 raise ValueError(f"threshold {value} outside 1..{hi} (threshold_bits "
                                  f"{self.threshold_bits})")
-        else:
-            raise ValueError(f"load target {target!r} is not 0 (weight), 1 (bias) or "
-                             "2 (threshold)")
         sb = self.score_bytes
         return (bytes([CMD_LOAD, core, target]) + int(addr).to_bytes(2, "little") +
                 int(value).to_bytes(sb, "little", signed=True))

@@ -9,7 +9,7 @@ from golden import contract
 from .events import event_layout
 from .input_encoder import InputEncoder
 from .max_pool import EarliestSpikePool
-from .neuron_core import LOAD_THRESHOLD, LOAD_WEIGHT, NeuronCore, op_layout
+from .neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT, NeuronCore, op_layout
 from .param_memory import ParamMemory
 from .sequencer import LayerSequencer, tag_layout
 from .spike_buffer import SpikeBuffer
@@ -37,6 +37,11 @@ class Accelerator(wiring.Component):
                    ``data`` is cut to its field (5-bit code, ``config.bias_bits`` signed,
                    ``config.threshold_bits`` unsigned): the host checks the range
                    (``gen.host_link.HostProtocol.encode_load``).
+        load_error (out): 1 while the ``load`` payload addresses no memory: ``core`` >= P,
+                   an unknown ``target``, or ``addr`` >= the depth of the target's memory
+                   (``config.weight_depth`` for weights, ``config.param_depth`` for biases
+                   and thresholds). Such a load is taken like any other but writes nothing;
+                   sample the flag with the transfer (``load.valid & load.ready``).
     Status: ``phase`` (``sequencer.Phase``) and ``layer`` (index of the current layer).
     """
 
@@ -57,6 +62,7 @@ class Accelerator(wiring.Component):
             "scores": Out(stream.Signature(self._score)),
             "prediction": Out(stream.Signature(config.class_bits)),
             "load": In(stream.Signature(self._load)),
+            "load_error": Out(1),
             "phase": Out(3),
             "layer": Out(range(len(config.layers))),
         }
@@ -221,7 +227,12 @@ class Accelerator(wiring.Component):
 
         # -- host load -------------------------------------------------------------------------
         idle = seq.phase == 0
-        load = self.load.valid & idle
+        lp = self.load.p
+        weight = lp.target == LOAD_WEIGHT
+        param = (lp.target == LOAD_BIAS) | (lp.target == LOAD_THRESHOLD)
+        depth = Mux(weight, cfg.weight_depth, cfg.param_depth)
+        m.d.comb += self.load_error.eq((lp.core >= P) | ~(weight | param) | (lp.addr >= depth))
+        load = self.load.valid & idle & ~self.load_error
         m.d.comb += self.load.ready.eq(idle)
         for p, core in enumerate(cores):
             m.d.comb += [
@@ -231,7 +242,7 @@ class Accelerator(wiring.Component):
                 core.weight_load.p.data.eq(self.load.p.data),
             ]
         m.d.comb += [
-            params.write.valid.eq(load & (self.load.p.target != LOAD_WEIGHT)),
+            params.write.valid.eq(load & param),
             params.write.p.entry.eq(self.load.p.addr * P + self.load.p.core),
             params.write.p.half.eq(self.load.p.target == LOAD_THRESHOLD),
             params.write.p.data.eq(self.load.p.data),
