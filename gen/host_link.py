@@ -17,7 +17,9 @@ Protocol (all multi-byte fields little-endian; ``SB`` = score bytes = ceil(membr
 The board answers the ``R`` byte as soon as the last pixel is taken, then streams the scores as
 the classifier produces them. Commands are handled one at a time; the host waits for each answer
 before it sends the next command. Load writes are accepted by the accelerator only while idle,
-which is always the case between commands. Documented in ``docs/host_protocol.md`` too.
+which is always the case between commands. A frame cut short is abandoned after a silence of
+``HostLink.TIMEOUT_BITS`` bit periods and answered ``E`` (see ``HostLink``). Documented in
+``docs/host_protocol.md`` too.
 
 Hardware: ``UartRx`` / ``UartTx`` are plain 8N1 (start bit, 8 data bits LSB first, stop bit)
 with a clock divisor ``clk_hz // baud`` (115200 baud on the boards; a few clocks per bit in
@@ -27,7 +29,7 @@ command state machine; its only ports are ``rx`` and ``tx`` (plus ``busy`` for a
 
 import numbers
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, ResetInserter, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
@@ -129,9 +131,23 @@ class HostLink(wiring.Component):
     """``Accelerator(config)`` behind the UART protocol of this module.
 
     ``config`` must have ``trace=False``. ``divisor`` = clock frequency / baud rate.
+
+    Resynchronisation: inside a frame (the pixels of ``I``, the payload of ``L``), a gap of more
+    than ``timeout_bits`` bit periods (default 11,520: 100 ms at 115200 baud) with no byte
+    abandons the frame: nothing is written, a partly sent image is dropped by resetting the
+    accelerator (whose reset clears its membranes), and the board answers ``E`` once the
+    accelerator is idle again; the next byte is a command. Without it a truncated frame would
+    take the following commands as its payload.
     """
 
-    def __init__(self, config, *, divisor):
+    #: default inter-byte timeout inside a frame, in bit periods (100 ms at 115200 baud)
+    TIMEOUT_BITS = 11_520
+
+    def __init__(self, config, *, divisor, timeout_bits=TIMEOUT_BITS):
+        if isinstance(timeout_bits, bool) or not isinstance(timeout_bits, int) or \
+                timeout_bits < 20:
+            raise ValueError(f"timeout_bits must be an integer >= 20 (two bytes), not "
+                             f"{timeout_bits!r}")
         if config.trace:
             raise ValueError("HostLink needs a configuration without the trace stream")
         if max(config.weight_depth, config.param_depth) > 1 << 16:
@@ -139,6 +155,7 @@ class HostLink(wiring.Component):
                              "command's 16-bit address")
         self._config = config
         self._div = divisor
+        self._timeout = timeout_bits * divisor
         super().__init__({"rx": In(1, init=1), "tx": Out(1), "busy": Out(1)})
 
     @property
@@ -152,7 +169,9 @@ class HostLink(wiring.Component):
         npix = C * H * W
         sb = score_bytes(cfg.membrane_bits)
         ncls = cfg.network.classes
-        m.submodules.accel = acc = Accelerator(cfg)
+        acc = Accelerator(cfg)
+        abandon = Signal(name="abandon_image")  # resets the accelerator: drops a partial image
+        m.submodules.accel = ResetInserter(abandon)(acc)
         m.submodules.uart_rx = urx = UartRx(self._div)
         m.submodules.uart_tx = utx = UartTx(self._div)
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
@@ -178,6 +197,14 @@ class HostLink(wiring.Component):
 
         def send(byte):
             m.d.comb += [utx.data.payload.eq(byte), utx.data.valid.eq(1)]
+
+        # clocks without a byte inside a frame; restarted by every byte and every command
+        silent = Signal(range(self._timeout + 1), name="frame_silent")
+        with m.If(rxd.valid):
+            m.d.sync += silent.eq(0)
+        with m.Elif(silent != self._timeout):
+            m.d.sync += silent.eq(silent + 1)
+        timed_out = silent == self._timeout
 
         with m.FSM() as fsm:
             with m.State("CMD"):
@@ -211,6 +238,14 @@ class HostLink(wiring.Component):
                     m.d.sync += count.eq(count + 1)
                     with m.If(count == npix - 1):
                         m.next = "RESULT"
+                with m.Elif(timed_out):
+                    m.d.comb += abandon.eq(1)
+                    m.next = "RECOVER"
+            with m.State("RECOVER"):
+                # the accelerator clears its membranes after the reset; answer once it is idle
+                # (ready for loads), so that the next command finds it ready
+                with m.If(acc.load.ready):
+                    m.next = "ERROR"
             with m.State("RESULT"):
                 send(RSP_RESULT)
                 with m.If(utx.data.ready):
@@ -241,6 +276,8 @@ class HostLink(wiring.Component):
                                  count.eq(count + 1)]
                     with m.If(count == 4 + sb - 1):
                         m.next = "LOAD_WRITE"
+                with m.Elif(timed_out):
+                    m.next = "ERROR"
             with m.State("LOAD_WRITE"):
                 with m.If(cut):
                     m.next = "ERROR"

@@ -135,9 +135,9 @@ def test_host_link_end_to_end(cores):
         assert pred == ref.prediction
 
 
-def _run_link(cfg, commands):
+def _run_link(cfg, commands, **options):
     """Send each (frame, answer length) to a HostLink and collect the answers."""
-    dut = HostLink(cfg, divisor=DIV)
+    dut = HostLink(cfg, divisor=DIV, **options)
     answers, rxq = [], []
 
     async def tb(ctx):
@@ -179,3 +179,40 @@ def test_bad_loads_answer_error_and_write_nothing():
         [bytes([RSP_ACK])] * len(good)
     ref = event.run(net, image)
     assert proto.decode_result(answers[-1]) == (ref.prediction, [int(s) for s in ref.scores])
+
+
+def test_truncated_frames_are_abandoned():
+    """A frame cut short is answered E after the timeout, and the next command is read as a
+    command (not as the rest of the frame)."""
+    net = _small_net()
+    cfg = HardwareConfig(net, cores=2, trace=False)
+    proto = HostProtocol.for_config(cfg)
+    first, second = random_images(np.random.default_rng(4), net.input_shape, n=2)
+    load = proto.encode_load(1, LOAD_WEIGHT, 0, cfg.weight_images()[1][0])
+    infer = proto.encode_infer(first)
+    c, h, w = net.input_shape
+    answers = _run_link(cfg, [
+        (load[:4], 1),                                   # 4 of 4 + SB bytes
+        (bytes([CMD_IDENT]), 6),
+        (infer[:1 + c * h * w // 2], 1),                 # half an image: the accelerator is
+        (proto.encode_infer(second), proto.result_len),  # in its input phase
+        (load[:1], 1),
+        (load, 1),
+        (infer, proto.result_len),
+    ], timeout_bits=40)
+    assert answers[0] == bytes([RSP_ERROR])
+    assert answers[1] == bytes([CMD_IDENT, net.classes, proto.score_bytes, c, h, w])
+    assert answers[2] == bytes([RSP_ERROR])
+    assert answers[4:6] == [bytes([RSP_ERROR]), bytes([RSP_ACK])]
+    for image, answer in ((second, answers[3]), (first, answers[6])):
+        ref = event.run(net, image)
+        assert proto.decode_result(answer) == (ref.prediction, [int(s) for s in ref.scores])
+
+
+def test_host_link_validates_its_parameters():
+    cfg = HardwareConfig(_small_net(), cores=2, trace=False)
+    with pytest.raises(ValueError, match=r"^timeout_bits must be an integer >= 20 \(two bytes\), "
+                                         r"not 19$"):
+        HostLink(cfg, divisor=DIV, timeout_bits=19)
+    with pytest.raises(ValueError, match="without the trace stream"):
+        HostLink(HardwareConfig(_small_net(), cores=2), divisor=DIV)
