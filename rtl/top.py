@@ -36,7 +36,7 @@ class Accelerator(wiring.Component):
                    threshold (2) memory ``addr`` of core ``core``; taken only while idle.
                    ``data`` is cut to its field (5-bit code, ``config.bias_bits`` signed,
                    ``config.threshold_bits`` unsigned): the host checks the range
-                   (``gen.host_link.HostProtocol.encode_load``).
+                   (``gen.host_protocol.HostProtocol.encode_load``).
         load_error (out): 1 while the ``load`` payload addresses no memory: ``core`` >= P,
                    an unknown ``target``, or ``addr`` >= the depth of the target's memory
                    (``config.weight_depth`` for weights, ``config.param_depth`` for biases

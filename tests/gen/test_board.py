@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from gen.host_link import HostProtocol
+from gen.host_protocol import HostProtocol
 from golden.contract import ContractError
 
 #: a design of 4 cores with 400 weights and 300 parameter entries per core

@@ -6,12 +6,13 @@ import pytest
 from amaranth.hdl import Elaboratable
 from amaranth.sim import Simulator
 
-from gen.host_link import (CMD_IDENT, CMD_LOAD, RSP_ACK, RSP_ERROR, HostLink, HostProtocol,
-                           UartRx, UartTx)
+from gen.host_protocol import HostProtocol
 from golden import event
 from golden.randnet import classifier, conv, pool, random_images, random_network
 from rtl.config import HardwareConfig
+from rtl.host_link import CMD_IDENT, CMD_LOAD, RSP_ACK, RSP_ERROR, HostLink
 from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.uart import UartRx, UartTx
 
 DIV = 4  # clocks per bit in simulation
 
