@@ -5,7 +5,7 @@ import numbers
 
 from golden import contract
 from rtl.host_link import CMD_INFER, CMD_LOAD, RSP_ACK, RSP_RESULT, score_bytes
-from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.layouts import LoadTarget
 
 __all__ = ["HostProtocol"]
 
@@ -29,8 +29,8 @@ class HostProtocol:
         self.bias_bits = membrane_bits if bias_bits is None else bias_bits
         self.threshold_bits = membrane_bits - 1 if threshold_bits is None else threshold_bits
         self.cores = cores
-        self.depths = {LOAD_WEIGHT: weight_depth, LOAD_BIAS: param_depth,
-                       LOAD_THRESHOLD: param_depth}
+        self.depths = {LoadTarget.WEIGHT: weight_depth, LoadTarget.BIAS: param_depth,
+                       LoadTarget.THRESHOLD: param_depth}
         self.port = port
 
     @classmethod
@@ -78,19 +78,21 @@ class HostProtocol:
             raise ValueError("encode_load needs the design's cores, weight_depth and "
                              "param_depth (HostProtocol.for_config, or manifest.json)")
         if _not_int(target) or target not in self.depths:
-            raise ValueError(f"load target {target!r} is not {LOAD_WEIGHT} (weight), "
-                             f"{LOAD_BIAS} (bias) or {LOAD_THRESHOLD} (threshold)")
+            raise ValueError(f"load target {target!r} is not {LoadTarget.WEIGHT.value} (weight), "
+                             f"{LoadTarget.BIAS.value} (bias) or {LoadTarget.THRESHOLD.value} "
+                             "(threshold)")
         if _not_int(core) or not 0 <= core < self.cores:
             raise ValueError(f"load core {core!r} outside 0..{self.cores - 1} (P = {self.cores})")
         depth = self.depths[target]
         if _not_int(addr) or not 0 <= addr < depth:
-            memory = "weight memory" if target == LOAD_WEIGHT else "parameter memory (per core)"
+            memory = ("weight memory" if target == LoadTarget.WEIGHT
+                      else "parameter memory (per core)")
             raise ValueError(f"load addr {addr!r} outside 0..{depth - 1} (depth of the "
                              f"{memory})")
         value = int(value)
-        if target == LOAD_WEIGHT:
+        if target == LoadTarget.WEIGHT:
             contract.validate_codes(value, "weight code")
-        elif target == LOAD_BIAS:
+        elif target == LoadTarget.BIAS:
             lo, hi = -(1 << (self.bias_bits - 1)), (1 << (self.bias_bits - 1)) - 1
             if not lo <= value <= hi:
                 raise ValueError(f"bias {value} does not fit bias_bits {self.bias_bits} "

@@ -6,7 +6,7 @@ import pytest
 
 from golden import cycles, event, randnet as R
 from rtl.config import ConfigError, HardwareConfig
-from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.layouts import LoadTarget
 from rtl.top import Accelerator
 from verif import scoreboard as sb
 from verif.amaranth_sim import run_inference
@@ -79,10 +79,11 @@ def test_load_port_replaces_weights():
     image = R.random_images(np.random.default_rng(1), net_a.input_shape, 1)[0]
     writes = []
     for p, img in enumerate(cfg_b.weight_images()):
-        writes += [(p, LOAD_WEIGHT, a, v) for a, v in enumerate(img)]
+        writes += [(p, LoadTarget.WEIGHT, a, v) for a, v in enumerate(img)]
     bias, theta = cfg_b.param_images()
     for entry, (b, t) in enumerate(zip(bias, theta)):  # entry = addr * P + core
-        writes += [(entry % 2, LOAD_BIAS, entry // 2, b), (entry % 2, LOAD_THRESHOLD, entry // 2, t)]
+        writes += [(entry % 2, LoadTarget.BIAS, entry // 2, b),
+                   (entry % 2, LoadTarget.THRESHOLD, entry // 2, t)]
 
     async def loader(ctx):
         for core, target, addr, value in writes:
@@ -118,3 +119,4 @@ def test_config_validation():
                             coding="rate", T=4)
     with pytest.raises(ConfigError, match="implements TTFS coding only"):
         HardwareConfig(rate, cores=1)
+

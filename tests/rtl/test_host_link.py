@@ -11,7 +11,7 @@ from golden import event
 from golden.randnet import classifier, conv, pool, random_images, random_network
 from rtl.config import HardwareConfig
 from rtl.host_link import CMD_IDENT, CMD_LOAD, RSP_ACK, RSP_ERROR, HostLink
-from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.layouts import LoadTarget
 from rtl.uart import UartRx, UartTx
 
 DIV = 4  # clocks per bit in simulation
@@ -166,12 +166,12 @@ def test_bad_loads_answer_error_and_write_nothing():
     cfg = HardwareConfig(net, cores=P, trace=False)
     proto = HostProtocol.for_config(cfg)
     lowest = -(1 << (cfg.bias_bits - 1))  # a bias that changes the scores wherever it lands
-    bad = [(P, LOAD_BIAS, 0, lowest), (8, LOAD_BIAS, 0, lowest), (0x80 + 1, LOAD_WEIGHT, 0, 0),
-           (0, 3, 0, lowest), (1, 0x81, 0, lowest),
-           (0, LOAD_WEIGHT, cfg.weight_depth, 0), (1, LOAD_WEIGHT, 0x100 + 7, 0),
-           (0, LOAD_BIAS, cfg.param_depth, lowest), (2, LOAD_THRESHOLD, 0xFFFF, 1)]
+    bad = [(P, LoadTarget.BIAS, 0, lowest), (8, LoadTarget.BIAS, 0, lowest),
+           (0x80 + 1, LoadTarget.WEIGHT, 0, 0), (0, 3, 0, lowest), (1, 0x81, 0, lowest),
+           (0, LoadTarget.WEIGHT, cfg.weight_depth, 0), (1, LoadTarget.WEIGHT, 0x100 + 7, 0),
+           (0, LoadTarget.BIAS, cfg.param_depth, lowest), (2, LoadTarget.THRESHOLD, 0xFFFF, 1)]
     bias, theta = cfg.param_images()
-    good = [(2, LOAD_BIAS, 1, bias[1 * P + 2]), (0, LOAD_THRESHOLD, 0, theta[0])]
+    good = [(2, LoadTarget.BIAS, 1, bias[1 * P + 2]), (0, LoadTarget.THRESHOLD, 0, theta[0])]
     image = random_images(np.random.default_rng(3), net.input_shape, n=1)[0]
     answers = _run_link(cfg, [(_raw_load(proto, *load), 1) for load in bad] +
                         [(proto.encode_load(*load), 1) for load in good] +
@@ -189,7 +189,7 @@ def test_truncated_frames_are_abandoned():
     cfg = HardwareConfig(net, cores=2, trace=False)
     proto = HostProtocol.for_config(cfg)
     first, second = random_images(np.random.default_rng(4), net.input_shape, n=2)
-    load = proto.encode_load(1, LOAD_WEIGHT, 0, cfg.weight_images()[1][0])
+    load = proto.encode_load(1, LoadTarget.WEIGHT, 0, cfg.weight_images()[1][0])
     infer = proto.encode_infer(first)
     c, h, w = net.input_shape
     answers = _run_link(cfg, [
@@ -208,12 +208,3 @@ def test_truncated_frames_are_abandoned():
     for image, answer in ((second, answers[3]), (first, answers[6])):
         ref = event.run(net, image)
         assert proto.decode_result(answer) == (ref.prediction, [int(s) for s in ref.scores])
-
-
-def test_host_link_validates_its_parameters():
-    cfg = HardwareConfig(_small_net(), cores=2, trace=False)
-    with pytest.raises(ValueError, match=r"^timeout_bits must be an integer >= 20 \(two bytes\), "
-                                         r"not 19$"):
-        HostLink(cfg, divisor=DIV, timeout_bits=19)
-    with pytest.raises(ValueError, match="without the trace stream"):
-        HostLink(HardwareConfig(_small_net(), cores=2), divisor=DIV)
