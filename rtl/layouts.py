@@ -5,7 +5,7 @@ so that the RTL, the generator's manifest and the testbenches agree on the bit l
 field of a ``StructLayout`` is in the lowest bits.
 """
 
-from amaranth.hdl import signed
+from amaranth.hdl import Shape, signed
 from amaranth.lib import data, enum
 
 from golden import contract
@@ -14,7 +14,7 @@ from .fire_unit import FireLimits
 
 __all__ = ["Phase", "LoadTarget", "upto", "address", "event_layout", "op_layout",
            "param_layout", "tag_layout", "descriptor_layout", "descriptor_value",
-           "score_layout", "trace_layout", "load_layout", "weight_load_layout"]
+           "score_layout", "trace_layout", "load_layout", "weight_load_layout", "interface"]
 
 
 class Phase(enum.IntEnum, shape=3):
@@ -116,3 +116,76 @@ def load_layout(config):
                               "addr": address(max(config.weight_depth, config.param_depth)),
                               "data": signed(config.membrane_bits)})
 
+
+def _fields(layout):
+    """[{name, offset, width, signed}] of a StructLayout, lowest bits first."""
+    out = []
+    for name, field in layout:
+        shape = Shape.cast(field.shape)
+        out.append({"name": name, "offset": field.offset, "width": shape.width,
+                    "signed": shape.signed})
+    return out
+
+
+def interface(config):
+    """What an integrator needs of the accelerator's ports, as JSON-ready data (the manifest's
+    ``interface``); ``docs/ARCHITECTURE.md`` ("Host interface") says the same in prose."""
+    P = config.cores
+    return {
+        "clock": {"port": "clk", "edge": "rising"},
+        "reset": {
+            "port": "rst", "active": "high", "synchronous": True,
+            "clears": "every register: the sequencer enters phase CLEAR, which writes zero to "
+                      "each membrane address (membrane_depth + 1 cycles, pixels.ready and "
+                      "load.ready low), then IDLE; spike buffers empty, streams invalid. The "
+                      "weight and parameter memories keep their contents (also loaded ones).",
+            "clear_cycles": config.membrane_depth + 1,
+        },
+        "phase": {"port": "phase", "encoding": {p.name: p.value for p in Phase}},
+        "streams": {
+            "pixels": {"direction": "in", "width": 8,
+                       "rule": "C*H*W uint8 pixels in C, H, W order. In IDLE a valid pixel "
+                               "starts an inference; ready rises the next cycle (phase INPUT) "
+                               "and stays high while the encoder can take a pixel (one per "
+                               "cycle unless trace is stalled); it is low from the last pixel "
+                               "of an image until the next inference starts, which is after "
+                               "the prediction of this one was taken."},
+            "scores": {"direction": "out", "fields": _fields(score_layout(config)),
+                       "rule": "every class score, in class order, during the classifier's "
+                               "FIRE phase; back-pressure stalls the accelerator."},
+            "prediction": {"direction": "out", "width": config.class_bits,
+                           "rule": "argmax of the scores (lowest class on ties), valid in "
+                                   "phase PREDICT until taken: the next image is not taken "
+                                   "before it."},
+            "trace": {"direction": "out", "fields": _fields(trace_layout(config)),
+                      "present": config.trace,
+                      "rule": "every event written to a spike buffer. Layer 0: the input "
+                              "encoder's, in pixel order. Layer i: compute layer i's output "
+                              "(after pooling) in fire-scan order: channel group g, pooled "
+                              "row y, pooled column x, then channel c = g*P + lane in "
+                              "increasing lane. Back-pressure stalls the accelerator (the "
+                              "cycle model assumes none)."},
+            "load": {"direction": "in", "fields": _fields(load_layout(config)),
+                     "rule": "taken (ready high) only in phase IDLE; a load that addresses no "
+                             "memory is taken but writes nothing and raises load_error "
+                             "(combinational, sample it with the transfer).",
+                     "targets": {t.name: t.value for t in LoadTarget},
+                     "addressing": {
+                         "WEIGHT": "core = co mod P, addr = weight_base[l] + (co div P) * "
+                                   "fan_in[l] + i, i = (c*K + ky)*K + kx (conv) or the input "
+                                   "neuron (dense); addr < weight_depth",
+                         "BIAS": "core = co mod P, addr = param_base[l] + co div P; "
+                                 "addr < param_entries_per_core",
+                         "THRESHOLD": "as BIAS",
+                     },
+                     "weight_depth": config.weight_depth,
+                     "param_entries_per_core": config.param_depth,
+                     "cores": P},
+        },
+        "memory_images": "mem/core<p>_weights.hex (entry = load addr of core p) and "
+                         "mem/params_bias.hex, mem/params_threshold.hex (entry = addr * P + "
+                         "core), one hex word per line: the same contents the Verilog holds "
+                         "as initial values. They are not read by the Verilog: use them to "
+                         "restore a design through the load port, to initialise memories "
+                         "of a flow that ignores initial values, or to inspect them.",
+    }
