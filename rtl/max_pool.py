@@ -4,6 +4,8 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from . import checks
+
 __all__ = ["EarliestSpikePool"]
 
 
@@ -22,6 +24,8 @@ class EarliestSpikePool(wiring.Component):
     """
 
     def __init__(self, *, lanes, time_bits):
+        checks.integer("lanes", lanes, 1)
+        checks.integer("time_bits", time_bits, 1)
         self._lanes = lanes
         lane_k = data.ArrayLayout(time_bits, lanes)
         super().__init__({

@@ -1,43 +1,41 @@
 """TTFS neuron core: synapse (weight) memory, membrane memory, accumulate and fire."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
+from . import checks
 from .config import ADDERS
-from .fire_unit import FireLimits, FireUnit
+from .fire_unit import FireUnit
+from .layouts import address, op_layout, param_layout, weight_load_layout
 from .weight_decoder import WeightDecoder
 
-__all__ = ["NeuronCore", "op_layout", "param_layout", "LOAD_WEIGHT", "LOAD_BIAS",
-           "LOAD_THRESHOLD"]
-
-#: ``load`` targets of the accelerator's host port
-LOAD_WEIGHT, LOAD_BIAS, LOAD_THRESHOLD = 0, 1, 2
+__all__ = ["NeuronCore", "FireControlSignature"]
 
 
-def _abits(depth):
-    return max(1, (depth - 1).bit_length())
+class FireControlSignature(wiring.Signature):
+    """The fire-phase scan, driven by the sequencer into every core (members as the sequencer
+    sees them; a core has it flipped).
 
+    Members:
+        phase (out): 1 in the fire phase, 0 in the integrate phase (it switches the membrane
+            memory's ports between the two pipelines).
+        advance (out): the fire pipelines move this cycle; 0 freezes them (the emitter stalls).
+        valid (out): a scan step is issued this cycle: read membrane ``maddr``.
+        maddr (out): the membrane address of the step.
+    """
 
-def op_layout(*, weight_depth, membrane_depth, time_bits):
-    """One synaptic operation: weight address, membrane address, input spike time."""
-    return data.StructLayout({"waddr": _abits(weight_depth), "maddr": _abits(membrane_depth),
-                              "k": time_bits})
-
-
-def param_layout(*, bias_bits, threshold_bits, steps, rule):
-    """The bias B and the fire unit's limits (``FireLimits.of(Theta)``) of the channel group
-    being fired."""
-    limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule)
-    return data.StructLayout({"bias": signed(bias_bits), "limits": limits.layout})
+    def __init__(self, *, membrane_depth):
+        super().__init__({"phase": Out(1), "advance": Out(1), "valid": Out(1),
+                          "maddr": Out(address(membrane_depth))})
 
 
 class NeuronCore(wiring.Component):
     """One of the P neuron cores; core ``p`` owns output channels ``co = g * P + p``.
 
-    Integrate (``fire_phase`` = 0): ``op`` carries one synaptic operation per cycle and is
+    Integrate (``fire.phase`` = 0): ``op`` carries one synaptic operation per cycle and is
     always ready. Five stages, so that a memory output meets at most a two-way choice before
     a register: A reads the weight code, B registers it, C decodes it with the spike time
     (``WeightDecoder``) into the sign and shift of the increment ``+-(1 << (F - e - k))`` and
@@ -45,11 +43,12 @@ class NeuronCore(wiring.Component):
     back. The read in C misses the writes of the two operations ahead of it: D takes the older
     and E the newer one on an address match, so back-to-back hits on a membrane cost nothing.
 
-    Fire (``fire_phase`` = 1): a pipeline with a global enable ``fire_advance`` (0 freezes it:
-    the read port holds its data and nothing is written). A step issued with ``fire_valid``
-    reads membrane ``fire_maddr``; at the next advance the membrane is registered and cleared to
-    zero; at the one after, V = U + B is registered and shown on ``value`` (``VALUE_LATENCY``);
-    at the one after that, ``k``/``spike`` (``FireUnit``) are registered (``FIRE_LATENCY``).
+    Fire (``fire.phase`` = 1, ``FireControlSignature``): a pipeline with a global enable
+    ``fire.advance`` (0 freezes it: the read port holds its data and nothing is written). A
+    step issued with ``fire.valid`` reads membrane ``fire.maddr``; at the next advance the
+    membrane is registered and cleared to zero; at the one after, V = U + B is registered and
+    shown on ``value`` (``VALUE_LATENCY``); at the one after that, ``k``/``spike``
+    (``FireUnit``) are registered (``FIRE_LATENCY``).
     Both are valid until the next advance, and ``value`` is held further, until the next
     *valid* step replaces it: the classifier's scores are read from it while the emitter sends
     them, so no core keeps a second copy (the classifier's groups are one step each, separated
@@ -86,6 +85,11 @@ class NeuronCore(wiring.Component):
                  threshold_bits=None, bias_bits=None, adder="carry"):
         if adder not in self.ADDERS:
             raise ValueError(f"adder must be one of {', '.join(self.ADDERS)}, not {adder!r}")
+        checks.integer("membrane_bits", membrane_bits, 2, 48)
+        checks.integer("steps (T)", steps, 1, contract.T_MAX)
+        checks.integer("membrane_depth", membrane_depth, 1)
+        if not weight_init:
+            raise ValueError("weight_init must hold at least one weight code")
         self._adder = adder
         self._mbits = membrane_bits
         self._tbits = membrane_bits - 1 if threshold_bits is None else threshold_bits
@@ -104,20 +108,17 @@ class NeuronCore(wiring.Component):
         kb = contract.time_bits(steps)
         self._op_layout = op_layout(weight_depth=len(self._winit), membrane_depth=membrane_depth,
                                     time_bits=kb)
-        wload = data.StructLayout({"addr": _abits(len(self._winit)), "data": contract.CODE_BITS})
         super().__init__({
             "op": In(stream.Signature(self._op_layout, always_ready=True)),
-            "fire_phase": In(1),
-            "fire_advance": In(1),
-            "fire_valid": In(1),
-            "fire_maddr": In(_abits(membrane_depth)),
+            "fire": In(FireControlSignature(membrane_depth=membrane_depth)),
             "param": In(stream.Signature(param_layout(bias_bits=self._bbits,
                                                       threshold_bits=self._tbits, steps=steps,
                                                       rule=rule), always_ready=True)),
             "value": Out(signed(membrane_bits)),
             "k": Out(unsigned(contract.time_bits(steps + 1)), init=steps),
             "spike": Out(1),
-            "weight_load": In(stream.Signature(wload, always_ready=True)),
+            "weight_load": In(stream.Signature(weight_load_layout(len(self._winit)),
+                                               always_ready=True)),
             "idle": Out(1),
         })
 
@@ -204,7 +205,7 @@ class NeuronCore(wiring.Component):
         stages = "bcde"
         valid = {x: Signal(name=f"int{x}_valid") for x in stages}
         maddr = {x: Signal.like(self.op.p.maddr, name=f"int{x}_maddr") for x in stages}
-        m.d.sync += [valid["b"].eq(~self.fire_phase & self.op.valid),
+        m.d.sync += [valid["b"].eq(~self.fire.phase & self.op.valid),
                      maddr["b"].eq(self.op.p.maddr)]
         for prev, nxt in zip(stages, stages[1:]):
             m.d.sync += [valid[nxt].eq(valid[prev]), maddr[nxt].eq(maddr[prev])]
@@ -232,8 +233,8 @@ class NeuronCore(wiring.Component):
                  "data": Signal(signed(mbits), name="fwd_data")}  # the last cycle's write
         older = wrote["valid"] & (wrote["addr"] == maddr["d"])
         membrane_q = Signal(signed(mbits), name="membrane_q")
-        with m.If(self.fire_phase):
-            with m.If(self.fire_advance):
+        with m.If(self.fire.phase):
+            with m.If(self.fire.advance):
                 m.d.sync += membrane_q.eq(u_rd.data)
         with m.Else():
             m.d.sync += membrane_q.eq(Mux(older, wrote["data"], u_rd.data))
@@ -247,23 +248,23 @@ class NeuronCore(wiring.Component):
         # -- fire: 1 read issued, 2 membrane registered, 3 V = U + B registered, 4 k ------
         fire1_valid = Signal(name="fire1_valid")
         fire2_valid = Signal(name="fire2_valid")
-        fire1_maddr = Signal.like(self.fire_maddr, name="fire1_maddr")
-        with m.If(self.fire_advance):
-            m.d.sync += [fire1_valid.eq(self.fire_valid), fire2_valid.eq(fire1_valid),
-                         fire1_maddr.eq(self.fire_maddr),
+        fire1_maddr = Signal.like(self.fire.maddr, name="fire1_maddr")
+        with m.If(self.fire.advance):
+            m.d.sync += [fire1_valid.eq(self.fire.valid), fire2_valid.eq(fire1_valid),
+                         fire1_maddr.eq(self.fire.maddr),
                          self.k.eq(fire_unit.k), self.spike.eq(fire_unit.spike)]
             with m.If(fire2_valid):
                 m.d.sync += self.value.eq(membrane_q + bias)
         m.d.comb += [fire_unit.value.eq(self.value), fire_unit.limits.eq(limits)]
 
         # -- membrane ports, shared by the phases -----------------------------------------
-        with m.If(self.fire_phase):
+        with m.If(self.fire.phase):
             m.d.comb += [
-                u_rd.addr.eq(self.fire_maddr),
-                u_rd.en.eq(self.fire_advance),
+                u_rd.addr.eq(self.fire.maddr),
+                u_rd.en.eq(self.fire.advance),
                 u_wr.addr.eq(fire1_maddr),
                 u_wr.data.eq(0),
-                u_wr.en.eq(self.fire_advance & fire1_valid),
+                u_wr.en.eq(self.fire.advance & fire1_valid),
             ]
         with m.Else():
             m.d.comb += [

@@ -5,7 +5,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .fire_unit import FireLimits
-from .neuron_core import param_layout
+from .layouts import address, param_layout
 
 __all__ = ["ParamMemory"]
 
@@ -20,7 +20,7 @@ class ParamMemory(wiring.Component):
     for all cores, behind a register so that the memory's output only feeds that register.
 
     Ports:
-        read_addr, read_en (in) / read_data (out, ``neuron_core.param_layout``: bias and
+        read_addr, read_en (in) / read_data (out, ``layouts.param_layout``: bias and
             limits): the entry read at one enabled cycle is on ``read_data`` after the second
             (``READ_LATENCY``); everything holds while ``read_en`` is 0.
         write (in stream, always ready): ``{entry, half, data}`` writes the bias (half 0) or the
@@ -51,11 +51,10 @@ class ParamMemory(wiring.Component):
         self._depth = len(bias_init)
         mask = (1 << self._half) - 1
         self._init = [(b & mask) | (t << self._half) for b, t in zip(bias_init, threshold_init)]
-        abits = max(1, (self._depth - 1).bit_length())
-        self._write_layout = data.StructLayout({"entry": abits, "half": 1,
+        self._write_layout = data.StructLayout({"entry": address(self._depth), "half": 1,
                                                 "data": self._half})
         super().__init__({
-            "read_addr": In(abits),
+            "read_addr": In(address(self._depth)),
             "read_en": In(1),
             "read_data": Out(param_layout(bias_bits=bias_bits, threshold_bits=threshold_bits,
                                           steps=steps, rule=rule)),

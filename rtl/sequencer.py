@@ -1,16 +1,14 @@
 """Layer sequencer: the descriptor table, the phase FSM and the fire-phase scan."""
 
-import enum
-
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .neuron_core import NeuronCore
+from .layouts import Phase, address, descriptor_layout, descriptor_value, tag_layout
+from .neuron_core import FireControlSignature, NeuronCore
 from .param_memory import ParamMemory
-from .spike_router import descriptor_layout, descriptor_value
 
-__all__ = ["LayerSequencer", "Phase", "tag_layout", "FIRE_STAGES", "LOAD_LEAD"]
+__all__ = ["LayerSequencer", "Phase", "FIRE_STAGES", "LOAD_LEAD"]
 
 #: advances from issuing a fire step to its k being valid in the cores
 FIRE_STAGES = NeuronCore.FIRE_LATENCY
@@ -23,29 +21,18 @@ READ_AHEAD = LOAD_LEAD - ParamMemory.READ_LATENCY
 assert READ_AHEAD >= 0
 
 
-class Phase(enum.IntEnum):
-    """Value of the ``phase`` status output."""
-    IDLE = 0
-    INPUT = 1
-    INTEGRATE = 2
-    FIRE = 3
-    PREDICT = 4
-
-
-def tag_layout(config):
-    """Where a fire-phase group lands: channel group g, output (pooled) row and column, and how
-    many of the P lanes are real channels."""
-    return data.StructLayout({"g": max(1, (max(d.groups for d in config.layers) - 1)
-                                       .bit_length()),
-                              "y": config.y_bits, "x": config.x_bits,
-                              "lanes": config.cores.bit_length()})
-
-
 class LayerSequencer(wiring.Component):
     """Runs one inference: input phase, then integrate and fire for each layer of the descriptor
     table (one constant entry per layer, see ``config.LayerDescriptor``), then the prediction.
 
     Status: ``phase`` (``Phase``) and ``layer`` let a testbench time every phase.
+
+    Reset (and power-up) enters CLEAR: a reset can cut a layer short and leave partial sums in
+    the membrane memories, which no reset clears (the fire phase zeroes each membrane as it
+    reads it, so an inference that runs to its end leaves them zero). CLEAR drives the cores'
+    fire pipeline over every membrane address, one per cycle (``membrane_depth`` + 1 cycles),
+    with no stage valid, so that the next image starts from zero membranes; then IDLE. The
+    schedule of an inference is unchanged.
 
     Control:
         pixel_valid (in): a pixel waits; starts an inference when idle.
@@ -54,14 +41,14 @@ class LayerSequencer(wiring.Component):
             current layer reads (the other one is written).
         read_done, router_idle, cores_idle (in): end of integration.
         desc (out): the current layer's descriptor (registered).
-        fire_phase, fire_advance, fire_valid, fire_maddr (out): the scan. ``fire_advance`` =
+        fire (out, ``neuron_core.FireControlSignature``): the scan. ``fire.advance`` =
             not ``emit_stall``. Each channel group starts with P + LOAD_LEAD parameter steps:
             step j + READ_AHEAD reads parameter entry ``(param_base + g) * P + j``
             (``param_addr``, ``param_en``; ``ParamMemory.READ_LATENCY`` steps) and step
             j + LOAD_LEAD loads it into core j
             (``param_load``, one-hot), late enough that the previous group's last step has used
             the old values. Then one
-            step per pre-pool position reads membrane ``fire_maddr``.
+            step per pre-pool position reads membrane ``fire.maddr``.
         stage_valid, stage_first, stage_last, stage_tag (out): the step whose k the cores
             show (FIRE_STAGES advances after it was issued): it opens / closes a pool window,
             and where its group lands.
@@ -77,14 +64,13 @@ class LayerSequencer(wiring.Component):
         self._tag = tag_layout(config)
         mdepth, pdepth = config.membrane_depth, config.param_depth * config.cores
         super().__init__({
-            "phase": Out(3), "layer": Out(range(L)),
+            "phase": Out(Phase), "layer": Out(range(L)),
             "pixel_valid": In(1), "encoder_start": Out(1), "encoder_done": In(1),
             "clear": Out(2), "start": Out(2), "read_sel": Out(1),
             "read_done": In(1), "router_idle": In(1), "cores_idle": In(1),
             "desc": Out(desc),
-            "fire_phase": Out(1), "fire_advance": Out(1), "fire_valid": Out(1),
-            "fire_maddr": Out(range(max(2, mdepth))),
-            "param_addr": Out(range(max(2, pdepth))), "param_en": Out(1),
+            "fire": Out(FireControlSignature(membrane_depth=mdepth)),
+            "param_addr": Out(address(pdepth)), "param_en": Out(1),
             "param_load": Out(config.cores),
             "stage_valid": Out(1), "stage_first": Out(1), "stage_last": Out(1),
             "stage_tag": Out(self._tag),
@@ -121,19 +107,21 @@ class LayerSequencer(wiring.Component):
         lanes_left = Signal.like(d.out_c, name="scan_lanes_left")
         # addresses kept as running sums: no multiplier on the membrane address path; the
         # window base (group + row + column) is one register
-        group_base = Signal.like(self.fire_maddr, name="scan_group_base")
-        row_base = Signal.like(self.fire_maddr, name="scan_row_base")
-        window_base = Signal.like(self.fire_maddr, name="scan_window_base")
+        group_base = Signal.like(self.fire.maddr, name="scan_group_base")
+        row_base = Signal.like(self.fire.maddr, name="scan_row_base")
+        window_base = Signal.like(self.fire.maddr, name="scan_window_base")
         pool = d.pool
         rows = d.out_h >> pool
         cols = d.out_w >> pool
+        scan_step = scanning & ~loading
+        clear_step = Signal(name="clear_step")  # CLEAR zeroes membrane ``window_base``
         m.d.comb += [
-            self.fire_advance.eq(~self.emit_stall),
-            self.fire_valid.eq(scanning & ~loading),
-            self.fire_maddr.eq(window_base + Mux(dy, d.out_w, 0) + dx),
-            self.param_en.eq(self.fire_advance),
+            self.fire.advance.eq(~self.emit_stall),
+            self.fire.valid.eq(scan_step | clear_step),
+            self.fire.maddr.eq(window_base + Mux(dy, d.out_w, 0) + dx),
+            self.param_en.eq(self.fire.advance),
         ]
-        advance = scanning & self.fire_advance
+        advance = scanning & self.fire.advance
         with m.If(advance & loading):
             m.d.sync += load_step.eq(load_step + 1)
             # the entry of core j is read at step j + READ_AHEAD, loaded at step j + LOAD_LEAD
@@ -153,10 +141,10 @@ class LayerSequencer(wiring.Component):
                   for i in range(1, FIRE_STAGES)]
         stages.append({"valid": self.stage_valid, "first": self.stage_first,
                        "last": self.stage_last, "tag": self.stage_tag})
-        with m.If(self.fire_advance):
+        with m.If(self.fire.advance):
             s1 = stages[0]
             m.d.sync += [
-                s1["valid"].eq(self.fire_valid),
+                s1["valid"].eq(scan_step),
                 s1["first"].eq(~pool | (~dy & ~dx)),
                 s1["last"].eq(~pool | (dy & dx)),
                 s1["tag"].g.eq(g), s1["tag"].y.eq(py), s1["tag"].x.eq(px),
@@ -190,7 +178,23 @@ class LayerSequencer(wiring.Component):
         # -- phase FSM ---------------------------------------------------------------------------
         launched = Signal(name="phase_launched")
         m.d.sync += launched.eq(0)
+        clearing = Signal(init=1, name="clear_issuing")
         with m.FSM(name="sequencer"):
+            with m.State("CLEAR"):
+                # The reset state. A reset may cut a layer short, leaving partial sums in the
+                # membranes (the fire phase zeroes each membrane as it reads it): the cores'
+                # fire pipeline zeroes every address, one per cycle, before the first image.
+                m.d.comb += [self.phase.eq(Phase.CLEAR), self.fire.phase.eq(1),
+                             clear_step.eq(clearing)]
+                with m.If(self.fire.advance):
+                    with m.If(clearing):
+                        m.d.sync += window_base.eq(window_base + 1)
+                        with m.If(window_base == cfg.membrane_depth - 1):
+                            m.d.sync += clearing.eq(0)
+                    with m.Else():
+                        # the last address is written now, one advance after its issue
+                        m.d.sync += window_base.eq(0)
+                        m.next = "IDLE"
             with m.State("IDLE"):
                 m.d.comb += self.phase.eq(Phase.IDLE)
                 with m.If(self.pixel_valid):
@@ -216,7 +220,7 @@ class LayerSequencer(wiring.Component):
                                  launched.eq(1)]
                     m.next = "FIRE"
             with m.State("FIRE"):
-                m.d.comb += [self.phase.eq(Phase.FIRE), self.fire_phase.eq(1)]
+                m.d.comb += [self.phase.eq(Phase.FIRE), self.fire.phase.eq(1)]
                 in_flight = 0
                 for stage in stages:
                     in_flight = in_flight | stage["valid"]

@@ -4,6 +4,8 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from . import checks
+
 __all__ = ["SpikeEmitter"]
 
 
@@ -22,6 +24,10 @@ class SpikeEmitter(wiring.Component):
     """
 
     def __init__(self, *, lanes, lane_layout, tag_layout):
+        checks.integer("lanes", lanes, 1)
+        for name, layout in (("lane_layout", lane_layout), ("tag_layout", tag_layout)):
+            if not isinstance(layout, data.Layout):
+                raise TypeError(f"{name} must be a data.Layout, not {layout!r}")
         self._lanes = lanes
         lane_arr = data.ArrayLayout(lane_layout, lanes)
         self._out_layout = data.StructLayout({"lane": range(lanes), "tag": tag_layout,

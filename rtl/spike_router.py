@@ -1,37 +1,13 @@
 """Spike router: the fan-out of each input event into synaptic operations for P cores."""
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from . import checks
 from .config import KIND_CONV
 
-__all__ = ["SpikeRouter", "descriptor_layout", "descriptor_value"]
-
-
-def _w(n):
-    return max(1, int(n).bit_length())
-
-
-def descriptor_layout(config):
-    """The fields of a layer descriptor that the datapath reads (see config.LayerDescriptor)."""
-    ds = config.layers
-    mx = lambda f: max(getattr(d, f) for d in ds)  # noqa: E731
-    return data.StructLayout({
-        "kind": 2,
-        "kernel": _w(mx("kernel")),
-        "stride": 2, "padding": _w(mx("padding")),
-        "out_c": _w(mx("out_c")), "out_h": _w(mx("out_h")), "out_w": _w(mx("out_w")),
-        "groups": _w(mx("groups")), "positions": _w(mx("positions")),
-        "pool": 1,
-        "weight_base": _w(config.weight_depth), "param_base": _w(config.param_depth),
-        "fan_in": _w(mx("fan_in")),
-    })
-
-
-def descriptor_value(config, d):
-    """The constant a descriptor table entry holds: the layout's fields of ``d``."""
-    return {name: getattr(d, name) for name in descriptor_layout(config).members}
+__all__ = ["SpikeRouter"]
 
 
 class SpikeRouter(wiring.Component):
@@ -64,6 +40,20 @@ class SpikeRouter(wiring.Component):
     """
 
     def __init__(self, config, event_layout, op_layout, desc_layout):
+        layers = getattr(config, "layers", None)
+        if not layers:
+            raise TypeError(f"config must have a non-empty descriptor table (layers), not "
+                            f"{config!r}")
+        checks.struct("event_layout", event_layout, ("c", "y", "x", "k"))
+        checks.struct("op_layout", op_layout, ("waddr", "maddr", "k"))
+        checks.struct("desc_layout", desc_layout, ("kind", "kernel", "stride", "padding",
+                                                   "out_c", "out_h", "out_w", "groups",
+                                                   "positions", "pool", "weight_base",
+                                                   "param_base", "fan_in"))
+        for d in layers:  # every descriptor must fit the table's fields
+            for field in ("kernel", "padding", "out_c", "out_h", "out_w", "groups", "positions",
+                          "weight_base", "param_base", "fan_in"):
+                checks.fits("desc_layout", desc_layout, field, getattr(d, field))
         self._config = config
         self._ev = event_layout
         self._op = op_layout

@@ -6,15 +6,16 @@ from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
-from .events import event_layout
 from .input_encoder import InputEncoder
+from .layouts import (LoadTarget, Phase, descriptor_layout, event_layout, load_layout,
+                      op_layout, score_layout, tag_layout, trace_layout)
 from .max_pool import EarliestSpikePool
-from .neuron_core import LOAD_THRESHOLD, LOAD_WEIGHT, NeuronCore, op_layout
+from .neuron_core import NeuronCore
 from .param_memory import ParamMemory
-from .sequencer import LayerSequencer, tag_layout
+from .sequencer import LayerSequencer
 from .spike_buffer import SpikeBuffer
 from .spike_emitter import SpikeEmitter
-from .spike_router import SpikeRouter, descriptor_layout
+from .spike_router import SpikeRouter
 
 __all__ = ["Accelerator"]
 
@@ -36,28 +37,28 @@ class Accelerator(wiring.Component):
                    threshold (2) memory ``addr`` of core ``core``; taken only while idle.
                    ``data`` is cut to its field (5-bit code, ``config.bias_bits`` signed,
                    ``config.threshold_bits`` unsigned): the host checks the range
-                   (``gen.host_link.HostProtocol.encode_load``).
+                   (``gen.host_protocol.HostProtocol.encode_load``).
+        load_error (out): 1 while the ``load`` payload addresses no memory: ``core`` >= P,
+                   an unknown ``target``, or ``addr`` >= the depth of the target's memory
+                   (``config.weight_depth`` for weights, ``config.param_depth`` for biases
+                   and thresholds). Such a load is taken like any other but writes nothing;
+                   sample the flag with the transfer (``load.valid & load.ready``).
     Status: ``phase`` (``sequencer.Phase``) and ``layer`` (index of the current layer).
     """
 
     def __init__(self, config):
         self._config = config
         self._event = event_layout(config)
-        self._score = data.StructLayout({"cls": config.class_bits,
-                                         "score": signed(config.membrane_bits)})
-        self._trace = data.StructLayout({"layer": config.layer_bits, "c": config.c_bits,
-                                         "y": config.y_bits, "x": config.x_bits,
-                                         "k": config.k_bits})
-        addr_bits = max(1, (max(config.weight_depth, config.param_depth) - 1).bit_length())
-        self._load = data.StructLayout({"core": range(max(2, config.cores)), "target": 2,
-                                        "addr": addr_bits,
-                                        "data": signed(config.membrane_bits)})
+        self._score = score_layout(config)
+        self._trace = trace_layout(config)
+        self._load = load_layout(config)
         ports = {
             "pixels": In(stream.Signature(8)),
             "scores": Out(stream.Signature(self._score)),
             "prediction": Out(stream.Signature(config.class_bits)),
             "load": In(stream.Signature(self._load)),
-            "phase": Out(3),
+            "load_error": Out(1),
+            "phase": Out(Phase),
             "layer": Out(range(len(config.layers))),
         }
         if config.trace:
@@ -123,7 +124,7 @@ class Accelerator(wiring.Component):
         event = Signal(self._event, name="out_event")
         event_valid = Signal(name="out_event_valid")
         event_layer = Signal(cfg.layer_bits, name="out_event_layer")
-        from_encoder = seq.phase == 1
+        from_encoder = seq.phase == Phase.INPUT
         with m.If(from_encoder):
             m.d.comb += [event.eq(enc.events.p), event_valid.eq(enc.events.valid),
                          event_layer.eq(0)]
@@ -173,18 +174,17 @@ class Accelerator(wiring.Component):
 
         # -- fire: scan -> cores -> pool -> emitter ---------------------------------------------
         m.d.comb += [params.read_addr.eq(seq.param_addr), params.read_en.eq(seq.param_en)]
+        wiring.connect(m, seq.fire, *(core.fire for core in cores))
         for p, core in enumerate(cores):
             m.d.comb += [
-                core.fire_phase.eq(seq.fire_phase), core.fire_advance.eq(seq.fire_advance),
-                core.fire_valid.eq(seq.fire_valid), core.fire_maddr.eq(seq.fire_maddr),
                 core.param.valid.eq(seq.param_load[p]), core.param.p.eq(params.read_data),
                 pool.k[p].eq(core.k),
             ]
         m.d.comb += [
-            pool.advance.eq(seq.fire_advance), pool.valid.eq(seq.stage_valid),
+            pool.advance.eq(seq.fire.advance), pool.valid.eq(seq.stage_valid),
             pool.first.eq(seq.stage_first), pool.last.eq(seq.stage_last),
             seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
-            emit.group_valid.eq(pool.out_valid & seq.fire_phase),
+            emit.group_valid.eq(pool.out_valid & seq.fire.phase),
             emit.group_tag.eq(seq.stage_tag),
         ]
         for p, core in enumerate(cores):
@@ -220,20 +220,24 @@ class Accelerator(wiring.Component):
                      seq.predict_ready.eq(self.prediction.ready)]
 
         # -- host load -------------------------------------------------------------------------
-        idle = seq.phase == 0
-        load = self.load.valid & idle
+        idle = seq.phase == Phase.IDLE
+        lp = self.load.p
+        weight = lp.target == LoadTarget.WEIGHT
+        param = (lp.target == LoadTarget.BIAS) | (lp.target == LoadTarget.THRESHOLD)
+        depth = Mux(weight, cfg.weight_depth, cfg.param_depth)
+        m.d.comb += self.load_error.eq((lp.core >= P) | ~(weight | param) | (lp.addr >= depth))
+        load = self.load.valid & idle & ~self.load_error
         m.d.comb += self.load.ready.eq(idle)
         for p, core in enumerate(cores):
             m.d.comb += [
-                core.weight_load.valid.eq(load & (self.load.p.core == p) &
-                                          (self.load.p.target == LOAD_WEIGHT)),
+                core.weight_load.valid.eq(load & weight & (lp.core == p)),
                 core.weight_load.p.addr.eq(self.load.p.addr),
                 core.weight_load.p.data.eq(self.load.p.data),
             ]
         m.d.comb += [
-            params.write.valid.eq(load & (self.load.p.target != LOAD_WEIGHT)),
+            params.write.valid.eq(load & param),
             params.write.p.entry.eq(self.load.p.addr * P + self.load.p.core),
-            params.write.p.half.eq(self.load.p.target == LOAD_THRESHOLD),
+            params.write.p.half.eq(lp.target == LoadTarget.THRESHOLD),
             params.write.p.data.eq(self.load.p.data),
         ]
         return m

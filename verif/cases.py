@@ -137,9 +137,8 @@ def random_router_geometries(rng, n):
 
 
 def _spike_router(seed, opts):
-    from rtl.events import event_layout
-    from rtl.neuron_core import op_layout
-    from rtl.spike_router import SpikeRouter, descriptor_layout
+    from rtl.layouts import descriptor_layout, event_layout, op_layout
+    from rtl.spike_router import SpikeRouter
     import inspect
     n = opts.get("geometries", 24)
     ops = None
@@ -163,7 +162,7 @@ def _spike_router(seed, opts):
 
 
 def _spike_buffer(seed, opts):
-    from rtl.events import event_layout
+    from rtl.layouts import event_layout
     depth = opts.get("depth", 37)
     cfg = _duck_config(c_bits=4, y_bits=3, x_bits=3, T=8)
     comp = SpikeBuffer_(event_layout(cfg), depth)

@@ -104,7 +104,7 @@ async def _neuron_core_param(dut):
     FIRE_LATENCY advances after each step, and ``value`` must hold the group's last V while
     the next group's parameters load."""
     from rtl.fire_unit import FireLimits
-    from rtl.neuron_core import op_layout, param_layout
+    from rtl.layouts import op_layout, param_layout
     case = load_case()
     rng = np.random.default_rng([case["seed"], 2])
     F, T, rule = case["F"], case["T"], case["rule"]
@@ -123,7 +123,7 @@ async def _neuron_core_param(dut):
     from amaranth.lib import data
     wl_f = Fields(data.StructLayout({"addr": max(1, (len(weights) - 1).bit_length()),
                                      "data": contract.CODE_BITS}))
-    for name in ("op__valid", "fire_phase", "fire_advance", "fire_valid", "fire_maddr",
+    for name in ("op__valid", "fire__phase", "fire__advance", "fire__valid", "fire__maddr",
                  "param__valid", "weight_load__valid"):
         getattr(dut, name).value = 0
     await start_clock(dut)
@@ -184,7 +184,7 @@ async def _neuron_core_param(dut):
         await edge
         cycle += 1
         # -- fire: groups of steps, each with its own (B, Theta) -----------------------------
-        dut.fire_phase.value = 1
+        dut.fire__phase.value = 1
         order = [int(a) for a in rng.permutation(mdepth)]
         last = None  # (membrane, B) of the last step of the previous group
         pipe = [None] * latency  # pipe[-1] is the step whose result is on the outputs
@@ -194,10 +194,10 @@ async def _neuron_core_param(dut):
             s2 = pipe[-1]
             sv = pipe[value_at]
             adv = rng.random() < 0.7
-            dut.fire_advance.value = int(adv)
-            dut.fire_valid.value = int(adv and issue is not None)
+            dut.fire__advance.value = int(adv)
+            dut.fire__valid.value = int(adv and issue is not None)
             if issue is not None:
-                dut.fire_maddr.value = issue[0]
+                dut.fire__maddr.value = issue[0]
             await ReadOnly()
             if sv is not None and error is None:
                 a, b, th = sv
@@ -235,8 +235,8 @@ async def _neuron_core_param(dut):
             th = int(rng.integers(1 << (F - 2), 1 << (F + 2)))
             dut.param__valid.value = 1
             dut.param__payload.value = par_f.encode(bias=b, limits=limits_of(th))
-            dut.fire_advance.value = 0
-            dut.fire_valid.value = 0
+            dut.fire__advance.value = 0
+            dut.fire__valid.value = 0
             await edge
             cycle += 1
             dut.param__valid.value = 0
@@ -250,9 +250,9 @@ async def _neuron_core_param(dut):
             await fire_cycle(None)
         if error:
             break
-        dut.fire_phase.value = 0
-        dut.fire_advance.value = 0
-        dut.fire_valid.value = 0
+        dut.fire__phase.value = 0
+        dut.fire__advance.value = 0
+        dut.fire__valid.value = 0
         await edge
         cycle += 1
     _finish(dut, case, error, cycles=cycle, ops=ops_total, back_to_back_hits=hits,
@@ -285,9 +285,7 @@ def expected_bundles(d, event):
 
 @cocotb.test()
 async def spike_router(dut):
-    from rtl.events import event_layout
-    from rtl.neuron_core import op_layout
-    from rtl.spike_router import descriptor_layout, descriptor_value
+    from rtl.layouts import descriptor_layout, descriptor_value, event_layout, op_layout
     from verif.cases import random_router_geometries, router_config
     case = load_case()
     rng = np.random.default_rng([case["seed"], 3])
@@ -373,7 +371,7 @@ async def spike_router(dut):
 
 @cocotb.test()
 async def spike_buffer(dut):
-    from rtl.events import event_layout
+    from rtl.layouts import event_layout
     from verif.cases import _duck_config
     case = load_case()
     rng = np.random.default_rng([case["seed"], 4])

@@ -14,7 +14,7 @@ Targets (settings in ``constraints/targets.json``):
   SLICEs occupied), Yosys's LUT4 count before packing beside them, Fmax; devices are tried
   smallest first (a device whose capacity the synthesised netlist exceeds is skipped without
   place and route). Design: the accelerator behind the UART host link
-  (``gen.host_link.HostLink``), i.e. what the board build programs, so only clk/rst/rx/tx/busy
+  (``rtl.host_link.HostLink``), i.e. what the board build programs, so only clk/rst/rx/tx/busy
   are pins.
 - ``sky130``: SKY130 HD, Liberty from ``$SNN_LIBERTY`` (default
   ``../shared/pdk/sky130_fd_sc_hd__tt_025C_1v80.lib.gz`` relative to the repository root) and

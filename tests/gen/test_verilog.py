@@ -59,7 +59,7 @@ def test_lint_passes(net_file, tmp_path, P, adder):
 
 
 def test_components_emit_on_their_own(net_file):
-    from rtl.events import event_layout
+    from rtl.layouts import event_layout
     from rtl.spike_buffer import SpikeBuffer
     from rtl.weight_decoder import WeightDecoder
     cfg = build_config(net_file, 2)

@@ -6,7 +6,7 @@ import pytest
 
 from golden import cycles, event, randnet as R
 from rtl.config import ConfigError, HardwareConfig
-from rtl.neuron_core import LOAD_BIAS, LOAD_THRESHOLD, LOAD_WEIGHT
+from rtl.layouts import LoadTarget
 from rtl.top import Accelerator
 from verif import scoreboard as sb
 from verif.amaranth_sim import run_inference
@@ -79,10 +79,11 @@ def test_load_port_replaces_weights():
     image = R.random_images(np.random.default_rng(1), net_a.input_shape, 1)[0]
     writes = []
     for p, img in enumerate(cfg_b.weight_images()):
-        writes += [(p, LOAD_WEIGHT, a, v) for a, v in enumerate(img)]
+        writes += [(p, LoadTarget.WEIGHT, a, v) for a, v in enumerate(img)]
     bias, theta = cfg_b.param_images()
     for entry, (b, t) in enumerate(zip(bias, theta)):  # entry = addr * P + core
-        writes += [(entry % 2, LOAD_BIAS, entry // 2, b), (entry % 2, LOAD_THRESHOLD, entry // 2, t)]
+        writes += [(entry % 2, LoadTarget.BIAS, entry // 2, b),
+                   (entry % 2, LoadTarget.THRESHOLD, entry // 2, t)]
 
     async def loader(ctx):
         for core, target, addr, value in writes:
@@ -118,3 +119,30 @@ def test_config_validation():
                             coding="rate", T=4)
     with pytest.raises(ConfigError, match="implements TTFS coding only"):
         HardwareConfig(rate, cores=1)
+
+
+def test_manifest_interface_matches_the_ports_and_the_reset():
+    """The manifest's ``interface`` (what an integrator reads) agrees with the emitted ports and
+    with the simulated reset: CLEAR lasts ``clear_cycles`` from power-up, then IDLE."""
+    from gen.verilog import top_ports
+    from rtl.layouts import Phase
+    net = NETS["conv_pool_dense"]()
+    cfg = HardwareConfig(net, cores=3)
+    iface = cfg.manifest()["interface"]
+    dut = Accelerator(cfg)
+    ports = {p["name"]: p["width"] for p in top_ports(dut)}
+    for stream in ("scores", "trace", "load"):
+        fields = iface["streams"][stream]["fields"]
+        assert sum(f["width"] for f in fields) == ports[f"{stream}__payload"]
+        assert [f["offset"] for f in fields] == \
+            [sum(f["width"] for f in fields[:i]) for i in range(len(fields))]
+    assert iface["streams"]["prediction"]["width"] == ports["prediction__payload"]
+    assert iface["phase"]["encoding"] == {p.name: p.value for p in Phase}
+    assert max(iface["phase"]["encoding"].values()).bit_length() == ports["phase"]
+    assert (iface["reset"]["port"], iface["clock"]["port"]) == ("rst", "clk")
+    load = iface["streams"]["load"]
+    assert (load["weight_depth"], load["param_entries_per_core"], load["cores"]) == \
+        (cfg.weight_depth, cfg.param_depth, 3)
+    image = R.random_images(np.random.default_rng(0), net.input_shape, 1)[0]
+    phases = run_inference(cfg, [image], dut=dut)[0].phases
+    assert phases[:2] == [(0, Phase.CLEAR, 0), (iface["reset"]["clear_cycles"], Phase.IDLE, 0)]

@@ -56,9 +56,3 @@ def test_limits_of_a_value_matches_the_int():
     for i, limit in enumerate(spec.of(theta)):
         m.d.comb += out[i].eq(limit)
     simulate(m, bench)
-
-
-@pytest.mark.parametrize("bad", [0, 24, "8"])
-def test_threshold_bits_validated(bad):
-    with pytest.raises(ValueError, match="threshold_bits"):
-        FireUnit(membrane_bits=24, threshold_bits=bad, steps=8)

@@ -5,7 +5,7 @@ import pytest
 
 from golden import contract, randnet as R
 from rtl.config import HardwareConfig
-from rtl.events import event_layout
+from rtl.layouts import event_layout
 from rtl.input_encoder import InputEncoder
 from verif.amaranth_sim import simulate
 

@@ -35,7 +35,7 @@ def test_integrate_then_fire(seed, adder):
 
     async def bench(ctx):
         for ops, U in rounds:
-            ctx.set(dut.fire_phase, 0)
+            ctx.set(dut.fire.phase, 0)
             for op in ops:
                 while rng.random() < 0.2:  # gaps in the operation stream
                     ctx.set(dut.op.valid, 0)
@@ -46,7 +46,7 @@ def test_integrate_then_fire(seed, adder):
             ctx.set(dut.op.valid, 0)
             while not ctx.get(dut.idle):
                 await ctx.tick()
-            ctx.set(dut.fire_phase, 1)
+            ctx.set(dut.fire.phase, 1)
             seen = []
             values = {}
             per_group = mdepth // groups
@@ -61,10 +61,10 @@ def test_integrate_then_fire(seed, adder):
                 pipe = [None] * NeuronCore.FIRE_LATENCY  # steps in the fire stages
                 while steps or any(s is not None for s in pipe):
                     adv = rng.random() < 0.7
-                    ctx.set(dut.fire_advance, int(adv))
-                    ctx.set(dut.fire_valid, int(bool(steps)))
+                    ctx.set(dut.fire.advance, int(adv))
+                    ctx.set(dut.fire.valid, int(bool(steps)))
                     if steps:
-                        ctx.set(dut.fire_maddr, steps[0])
+                        ctx.set(dut.fire.maddr, steps[0])
                     # value shows the step at VALUE_LATENCY, k the one at FIRE_LATENCY
                     if pipe[NeuronCore.VALUE_LATENCY - 1] is not None and adv:
                         values[pipe[NeuronCore.VALUE_LATENCY - 1]] = ctx.get(dut.value)
@@ -77,8 +77,8 @@ def test_integrate_then_fire(seed, adder):
                 # are read from it while the emitter sends them)
                 last = (gi + 1) * per_group - 1
                 assert ctx.get(dut.value) == int(U[last]) + bias[gi]
-            ctx.set(dut.fire_advance, 0)
-            ctx.set(dut.fire_valid, 0)
+            ctx.set(dut.fire.advance, 0)
+            ctx.set(dut.fire.valid, 0)
             assert [a for a, _, _, _ in seen] == list(range(mdepth))
             for a, gi, value, k in seen:
                 want = int(U[a]) + bias[gi]
@@ -86,9 +86,3 @@ def test_integrate_then_fire(seed, adder):
                 assert k == int(contract.ttfs_fire(want, theta[gi], T, rule))
 
     simulate(dut, bench)
-
-
-def test_adder_validated():
-    with pytest.raises(ValueError, match="adder must be one of carry, prefix, not 'ripple'"):
-        NeuronCore(membrane_bits=30, frac_bits=21, steps=8, rule="round", weight_init=[15],
-                   membrane_depth=4, adder="ripple")

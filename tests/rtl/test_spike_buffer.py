@@ -4,7 +4,7 @@ import numpy as np
 
 from golden import randnet as R
 from rtl.config import HardwareConfig
-from rtl.events import event_layout
+from rtl.layouts import event_layout
 from rtl.spike_buffer import SpikeBuffer
 from verif.amaranth_sim import simulate
 

@@ -8,9 +8,8 @@ from hypothesis import given, settings, strategies as st
 from golden import randnet as R
 from golden.event import fanout_range
 from rtl.config import HardwareConfig
-from rtl.events import event_layout
-from rtl.neuron_core import op_layout
-from rtl.spike_router import SpikeRouter, descriptor_layout, descriptor_value
+from rtl.layouts import descriptor_layout, descriptor_value, event_layout, op_layout
+from rtl.spike_router import SpikeRouter
 from verif.amaranth_sim import simulate
 
 

@@ -27,10 +27,3 @@ def test_all_codes_all_k(T):
                         abs(int(contract.code_values(code))) << (F - 14 - k)
 
     simulate(dut, bench)
-
-
-def test_parameters_are_validated():
-    with pytest.raises(ValueError, match="frac_bits must be an integer in 14..63"):
-        WeightDecoder(frac_bits=3, time_bits=3)
-    with pytest.raises(ValueError, match="time_bits must be an integer in 1..4"):
-        WeightDecoder(frac_bits=21, time_bits=5)
