@@ -42,9 +42,13 @@ def test_layer(test, sim):
 @pytest.mark.parametrize("sim,images,bp_images", [("verilator", 20, 4), ("icarus", 5, 0)])
 def test_network(sim, images, bp_images):
     """Real held-out digits images at full throughput (cycles checked), then (Verilator) a few
-    with random back-pressure on every host stream."""
-    res = _run("network", sim, images=images, bp_images=bp_images)
-    assert res.stats["passed_images"] == images + bp_images
+    with random back-pressure on every host stream, then 2 images on the digits network with
+    tied classifier rows (``cases.tied_classifier``) loaded through the host port: the RTL
+    argmax must give the tie to the lowest class."""
+    res = _run("network", sim, images=images, bp_images=bp_images, tie_images=2)
+    assert res.stats["passed_images"] == images + bp_images + 2
+    runs = {r["name"]: r for r in res.stats["runs"]}
+    assert runs["tie-break"]["passed"] == 2
 
 
 @pytest.mark.slow
