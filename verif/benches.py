@@ -615,6 +615,375 @@ async def input_encoder(io, p):
     return {"pixels": len(pixels), "events": len(got)}
 
 
+# -- spike emitter ----------------------------------------------------------------------------
+
+def build_spike_emitter(seed, *, lanes=4, groups=80):
+    """Groups with random masks (empty, one lane, every lane), lane payloads and tags."""
+    from amaranth.lib import data
+
+    from rtl.spike_emitter import SpikeEmitter
+    rng = _rng(seed, 7)
+    lane = data.StructLayout({"k": 4})
+    tag = data.StructLayout({"g": 3, "y": 3})
+    gs = []
+    for _ in range(groups):
+        mask = int(rng.choice([0, 1 << int(rng.integers(0, lanes)), (1 << lanes) - 1,
+                               int(rng.integers(0, 1 << lanes))]))
+        gs.append({"mask": mask, "lanes": [{"k": int(v)} for v in rng.integers(0, 16, lanes)],
+                   "tag": {"g": int(rng.integers(0, 8)), "y": int(rng.integers(0, 8))}})
+    comp = SpikeEmitter(lanes=lanes, lane_layout=lane, tag_layout=tag)
+    return comp, {"seed": seed, "lanes": lanes, "groups": gs}
+
+
+async def spike_emitter(io, p):
+    """A group is taken when offered and ``stall`` is 0; its lanes leave on ``out`` lowest
+    first, one per cycle ``out`` is ready; ``stall`` is 1 exactly while two or more lanes are
+    pending or one is pending and ``out`` is not ready (the documented rule), every cycle."""
+    rng = _rng(p["seed"], 70)
+    groups = p["groups"]
+    want = [(lane, g["tag"], g["lanes"][lane]) for g in groups for lane in range(p["lanes"])
+            if g["mask"] >> lane & 1]
+    got = []
+    pending, current = [], None  # lanes of the group being sent, lowest first
+    nxt = 0
+    gp, rp = float(rng.uniform(0.4, 1.0)), float(rng.uniform(0.3, 1.0))
+    while nxt < len(groups) or pending:
+        offer = nxt < len(groups) and rng.random() < gp
+        ready = rng.random() < rp
+        io.set("group_valid", int(offer))
+        if nxt < len(groups):
+            g = groups[nxt]
+            io.set("group_mask", g["mask"])
+            io.set("group_lanes", g["lanes"])
+            io.set("group_tag", g["tag"])
+        io.set("out.ready", int(ready))
+        stall, valid, idle = (await io.get("stall"), await io.get("out.valid"),
+                              await io.get("idle"))
+        want_stall = int(len(pending) > 1 or (len(pending) == 1 and not ready))
+        if (stall, valid, idle) != (want_stall, int(bool(pending)), int(not pending)):
+            raise Mismatch(f"spike_emitter: {len(pending)} lanes pending, out.ready={int(ready)}"
+                           f": expected stall={want_stall} out.valid={int(bool(pending))} "
+                           f"idle={int(not pending)}, observed stall={stall} out.valid={valid} "
+                           f"idle={idle} at cycle {io.cycle}")
+        if valid and ready:
+            o = await io.get("out.payload")
+            got.append((o["lane"], o["tag"], o["payload"]))
+            exp = (pending[0], current["tag"], current["lanes"][pending[0]])
+            if got[-1] != exp:
+                raise Mismatch(f"spike_emitter: result {len(got) - 1}: expected (lane, tag, "
+                               f"payload) {exp}, observed {got[-1]} at cycle {io.cycle}")
+            pending = pending[1:]
+        if offer and not stall:
+            current = groups[nxt]
+            pending = [lane for lane in range(p["lanes"]) if current["mask"] >> lane & 1]
+            nxt += 1
+        await io.tick()
+        if io.cycle > 10 * len(want) + 10 * len(groups) + 100:
+            raise Mismatch(f"spike_emitter: timeout, {len(got)} of {len(want)} results")
+    if got != want:
+        raise Mismatch(f"spike_emitter: {len(got)} results, expected {len(want)}")
+    return {"groups": len(groups), "results": len(got)}
+
+
+# -- earliest-spike pool ----------------------------------------------------------------------
+
+def build_earliest_spike_pool(seed, *, lanes=3, T=6, windows=60):
+    """Windows of 4 steps (pooling) or of 1 (``first`` = ``last`` = 1), lane times 0..T
+    (T = no spike)."""
+    from rtl.max_pool import EarliestSpikePool
+    rng = _rng(seed, 8)
+    ws = [[[int(v) for v in rng.integers(0, T + 1, lanes)]
+           for _ in range(4 if rng.random() < 0.7 else 1)] for _ in range(windows)]
+    comp = EarliestSpikePool(lanes=lanes, time_bits=contract.time_bits(T + 1))
+    return comp, {"seed": seed, "T": T, "windows": ws}
+
+
+async def earliest_spike_pool(io, p):
+    """Steps with random bubbles (``valid`` = 0) and random freezes (``advance`` = 0), both
+    with junk ``k``, ``first`` and ``last``: on the advance that closes a window, ``out_k`` is
+    each lane's smallest k over the window's steps; ``out_valid`` = ``valid`` and ``last`` on
+    every cycle."""
+    rng = _rng(p["seed"], 80)
+    T = p["T"]
+    steps = [(i == 0, i == len(w) - 1, k, w) for w in p["windows"] for i, k in enumerate(w)]
+    pos = closed = 0
+    while pos < len(steps):
+        adv = rng.random() < 0.7
+        valid = rng.random() < 0.75
+        first, last, k, window = steps[pos]
+        if not (adv and valid):  # a bubble or a frozen cycle: junk that must not be kept
+            first, last = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+            k = [int(v) for v in rng.integers(0, T + 1, len(k))]
+        io.set("advance", int(adv))
+        io.set("valid", int(valid))
+        io.set("first", int(first))
+        io.set("last", int(last))
+        io.set("k", k)
+        out_valid = await io.get("out_valid")
+        if out_valid != int(valid and last):
+            raise Mismatch(f"earliest_spike_pool: out_valid={out_valid} with valid={int(valid)}"
+                           f" last={int(last)} at cycle {io.cycle}")
+        if adv and valid and last:
+            want = [min(col) for col in zip(*window)]
+            got = await io.get("out_k")
+            if got != want:
+                raise Mismatch(f"earliest_spike_pool: window {window}: expected earliest "
+                               f"{want}, observed {got} at cycle {io.cycle}")
+            closed += 1
+        if adv and valid:
+            pos += 1
+        await io.tick()
+    return {"windows": closed}
+
+
+# -- parameter memory -------------------------------------------------------------------------
+
+def build_param_memory(seed, *, bias_bits=9, threshold_bits=12, T=8, rule="round", depth=24):
+    from rtl.param_memory import ParamMemory
+    rng = _rng(seed, 9)
+    bias = [int(b) for b in rng.integers(-(1 << (bias_bits - 1)), 1 << (bias_bits - 1), depth)]
+    theta = [int(t) for t in rng.integers(1, 1 << threshold_bits, depth)]
+    comp = ParamMemory(bias_bits=bias_bits, threshold_bits=threshold_bits, steps=T, rule=rule,
+                       bias_init=bias, threshold_init=theta)
+    return comp, {"seed": seed, "bias": bias, "theta": theta, "bias_bits": bias_bits,
+                  "threshold_bits": threshold_bits, "T": T, "rule": rule, "cycles": 600}
+
+
+async def param_memory(io, p):
+    """Host writes of either half (``data`` wider than the field: it is cut to the field) mixed
+    with reads with a random enable: the entry read at an enabled cycle (its value at that
+    edge) is on ``read_data`` (bias and ``FireLimits.of(Theta)``) after the next enabled
+    cycle, and holds while ``read_en`` is 0."""
+    from rtl.fire_unit import FireLimits
+    from rtl.param_memory import ParamMemory
+    rng = _rng(p["seed"], 90)
+    bb, tb = p["bias_bits"], p["threshold_bits"]
+    half = max(bb, tb)
+    limits = FireLimits(threshold_bits=tb, steps=p["T"], rule=p["rule"])
+    mem = [list(e) for e in zip(p["bias"], p["theta"])]
+    depth = len(mem)
+    pipe = [None] * ParamMemory.READ_LATENCY  # entry values read, newest first
+    checked = 0
+    for _ in range(p["cycles"]):
+        en = rng.random() < 0.6
+        addr = int(rng.integers(0, depth))
+        write = rng.random() < 0.3
+        w_entry, w_half, w_data = (int(rng.integers(0, depth)), int(rng.integers(0, 2)),
+                                   int(rng.integers(0, 1 << half)))
+        io.set("read_en", int(en))
+        io.set("read_addr", addr)
+        io.set("write.valid", int(write))
+        io.set("write.payload", {"entry": w_entry, "half": w_half, "data": w_data})
+        if pipe[-1] is not None:
+            b, t = pipe[-1]
+            want = {"bias": b, "limits": limits.of(t)}
+            got = await io.get("read_data")
+            if got != want:
+                raise Mismatch(f"param_memory: expected read_data {want} (B={b}, Theta={t}), "
+                               f"observed {got} at cycle {io.cycle}")
+            checked += 1
+        await io.tick()
+        if en:
+            pipe = [tuple(mem[addr])] + pipe[:-1]
+        if write:
+            if w_half:
+                mem[w_entry][1] = w_data & ((1 << tb) - 1)
+            else:
+                v = w_data & ((1 << bb) - 1)
+                mem[w_entry][0] = v - (1 << bb) if v >> (bb - 1) else v
+    return {"checked": checked}
+
+
+# -- layer sequencer --------------------------------------------------------------------------
+
+def fire_scan(d, P):
+    """The fire-phase steps of layer descriptor ``d`` on P cores, in the sequencer's documented
+    order (group g, pooled row, pooled column, 2x2 window row-major): (membrane address
+    ``g * positions + oy * W_out + ox`` of ``rtl.config``, opens a window, closes it, tag)."""
+    pool = d.pool
+    wins = [(0, 0), (0, 1), (1, 0), (1, 1)] if pool else [(0, 0)]
+    out = []
+    for g in range(d.groups):
+        tag = {"g": g, "lanes": min(d.out_c - g * P, P)}
+        for py in range(d.out_h >> pool):
+            for px in range(d.out_w >> pool):
+                for i, (dy, dx) in enumerate(wins):
+                    oy, ox = (py << pool) + dy, (px << pool) + dx
+                    out.append((g * d.positions + oy * d.out_w + ox, int(i == 0),
+                                int(i == len(wins) - 1), dict(tag, y=py, x=px)))
+    return out
+
+
+def build_layer_sequencer(seed, *, P=3, inferences=2):
+    """The sequencer of a random network with every layer kind (conv + pool, strided conv,
+    dense, classifier) on P cores (partial channel groups)."""
+    from golden import randnet as G
+    from rtl.config import HardwareConfig
+    from rtl.sequencer import LayerSequencer
+    rng = _rng(seed, 10)
+    net = G.random_network(rng, (1, 8, 8), [G.conv(5), G.pool(), G.conv(4, 3, 2, 1),
+                                            G.dense_layer(7), G.classifier(5)], T=4,
+                           calib_images=1)
+    cfg = HardwareConfig(net, cores=P)
+    return LayerSequencer(cfg), {"seed": seed, "config": cfg, "inferences": inferences}
+
+
+async def layer_sequencer(io, p):
+    """Random encoder, buffer, router and core status and random emitter stalls. Checks the
+    phase sequence (IDLE, INPUT, INTEGRATE and FIRE per layer, PREDICT) and the conditions of
+    every change; the buffer start/clear pulses; in FIRE, against ``fire_scan``: the membrane
+    addresses issued, the stage outputs FIRE_STAGES advances later, and the parameter entry
+    each core loads (through a model of ParamMemory's read latency), loaded after the previous
+    group's last step used Theta and before the group's first step uses B; the registered
+    descriptor and ``classifier``; the prediction handshake."""
+    from rtl.neuron_core import NeuronCore
+    from rtl.param_memory import ParamMemory
+    from rtl.sequencer import FIRE_STAGES, Phase
+    from rtl.spike_router import descriptor_value
+    rng = _rng(p["seed"], 100)
+    cfg = p["config"]
+    P, L = cfg.cores, len(cfg.layers)
+    for name in io.inputs():
+        io.set(name, 0)
+    stats = collections.Counter()
+
+    def fail(msg):
+        raise Mismatch(f"layer_sequencer: {msg} at cycle {io.cycle}")
+
+    async def status():
+        return {n: await io.get(n) for n in (
+            "phase", "layer", "read_sel", "start", "clear", "encoder_start", "fire_phase",
+            "fire_advance", "fire_valid", "fire_maddr", "param_addr", "param_en", "param_load",
+            "stage_valid", "stage_first", "stage_last", "stage_tag", "classifier",
+            "predict_valid")}
+
+    for inference in range(p["inferences"]):
+        await io.tick(int(rng.integers(0, 3)))
+        # -- IDLE -> INPUT -> INTEGRATE ---------------------------------------------------------
+        io.set("pixel_valid", 1)
+        st = await status()
+        if (st["phase"], st["encoder_start"], st["clear"]) != (Phase.IDLE, 1, 0b01):
+            fail(f"a pixel in IDLE: expected encoder_start=1 clear=0b01, observed {st}")
+        await io.tick()
+        wait = int(rng.integers(0, 6))
+        for i in range(wait + 1):
+            io.set("pixel_valid", int(rng.random() < 0.5))
+            io.set("encoder_done", int(i == wait))
+            if await io.get("phase") != Phase.INPUT:
+                fail(f"expected INPUT ({i} cycles after the start)")
+            await io.tick()
+        io.set("encoder_done", 0)
+        read_sel = 0
+        for li, d in enumerate(cfg.layers):
+            # -- INTEGRATE: the first cycle starts the read-out; then wait for the status ----------
+            st = await status()
+            if (st["phase"], st["layer"], st["read_sel"]) != (Phase.INTEGRATE, li, read_sel):
+                fail(f"expected INTEGRATE of layer {li} reading buffer {read_sel}, observed {st}")
+            if (st["start"], st["clear"]) != (1 << read_sel, 1 << (1 - read_sel)):
+                fail(f"layer {li}: first INTEGRATE cycle: start={st['start']} clear="
+                     f"{st['clear']}, expected start={1 << read_sel} clear={1 << (1 - read_sel)}")
+            await io.tick()
+            while True:
+                status_in = [int(rng.random() < 0.6) for _ in range(3)]
+                for n, v in zip(("read_done", "router_idle", "cores_idle"), status_in):
+                    io.set(n, v)
+                st = await status()
+                if (st["phase"], st["start"], st["clear"]) != (Phase.INTEGRATE, 0, 0):
+                    fail(f"layer {li}: expected INTEGRATE without start/clear, observed {st}")
+                await io.tick()
+                if all(status_in):
+                    break
+            # -- FIRE ---------------------------------------------------------------------------
+            scan = fire_scan(d, P)
+            issues, stages, loads = [], [], []
+            pm = [None] * ParamMemory.READ_LATENCY  # entries in the parameter read pipeline
+            adv_index = 0
+            last_emit_idle = None
+            while True:
+                stall = int(rng.random() < 0.3)
+                emit_idle = int(rng.random() < 0.7)
+                io.set("emit_stall", stall)
+                io.set("emit_idle", emit_idle)
+                st = await status()
+                if st["phase"] != Phase.FIRE:
+                    break
+                adv = 1 - stall
+                if (st["fire_phase"], st["fire_advance"], st["param_en"]) != (1, adv, adv):
+                    fail(f"layer {li}: FIRE with emit_stall={stall}: {st}")
+                if st["classifier"] != int(li == L - 1):
+                    fail(f"layer {li}: classifier={st['classifier']}")
+                if await io.get("desc") != descriptor_value(cfg, d):
+                    fail(f"layer {li}: desc is not layer {li}'s descriptor")
+                if st["param_load"]:
+                    if not adv or st["param_load"] & (st["param_load"] - 1):
+                        fail(f"layer {li}: param_load={st['param_load']:b} (advance {adv})")
+                    loads.append((adv_index, st["param_load"].bit_length() - 1, pm[-1]))
+                if adv:
+                    if st["fire_valid"]:
+                        issues.append((adv_index, st["fire_maddr"]))
+                    if st["stage_valid"]:
+                        stages.append((adv_index, st["stage_first"], st["stage_last"],
+                                       st["stage_tag"]))
+                    pm = [st["param_addr"]] + pm[:-1]
+                    adv_index += 1
+                last_emit_idle = emit_idle
+                await io.tick()
+                if io.cycle > 10**6:
+                    fail(f"layer {li}: FIRE does not end")
+            # left FIRE only after a cycle with the emitter idle, every step out (below)
+            if not last_emit_idle:
+                fail(f"layer {li}: left FIRE while emit_idle was 0")
+            if [a for _, a in issues] != [s[0] for s in scan]:
+                fail(f"layer {li}: membrane addresses {[a for _, a in issues][:12]}..., "
+                     f"expected {[s[0] for s in scan][:12]}... ({len(issues)} of {len(scan)})")
+            if [s[1:] for s in stages] != [s[1:] for s in scan]:
+                i = next((j for j, (a, b) in enumerate(zip(stages, scan)) if a[1:] != b[1:]),
+                         min(len(stages), len(scan)))
+                fail(f"layer {li}: stage output {i}: expected (first, last, tag) "
+                     f"{scan[i][1:] if i < len(scan) else None}, observed "
+                     f"{stages[i][1:] if i < len(stages) else None}")
+            for (ia, _), (sa, *_) in zip(issues, stages):
+                if sa != ia + FIRE_STAGES:
+                    fail(f"layer {li}: a step issued at advance {ia} came out at {sa}, not "
+                         f"{ia + FIRE_STAGES}")
+            if len(loads) != d.groups * P:
+                fail(f"layer {li}: {len(loads)} parameter loads, expected {d.groups * P}")
+            per_group = len(scan) // d.groups
+            for n, (at, core, entry) in enumerate(loads):
+                g = n // P
+                if (core, entry) != (n % P, (d.param_base + g) * P + n % P):
+                    fail(f"layer {li} group {g}: load {n % P} wrote core {core} with entry "
+                         f"{entry}, expected core {n % P} entry {(d.param_base + g) * P + n % P}")
+                first = issues[g * per_group][0]
+                if at >= first + NeuronCore.VALUE_LATENCY - 1:
+                    fail(f"layer {li} group {g}: core {core} loaded at advance {at}, after the "
+                         f"group's first step (advance {first}) used B")
+                if g and at < issues[g * per_group - 1][0] + NeuronCore.THRESHOLD_USE:
+                    fail(f"layer {li} group {g}: core {core} loaded at advance {at}, before the "
+                         f"previous group's last step (advance {issues[g * per_group - 1][0]})"
+                         " used Theta")
+            stats["steps"] += len(issues)
+            stats["loads"] += len(loads)
+            read_sel ^= 1
+        # -- PREDICT (its first cycle is the one that ended FIRE, with predict_ready = 0) ----------
+        ready = 0
+        while True:
+            st = await status()
+            if (st["phase"], st["predict_valid"]) != (Phase.PREDICT, 1):
+                fail(f"expected PREDICT with predict_valid, observed {st}")
+            await io.tick()
+            if ready:
+                break
+            ready = int(rng.random() < 0.5)
+            io.set("predict_ready", ready)
+        io.set("predict_ready", 0)
+        io.set("pixel_valid", 0)
+        if await io.get("phase") != Phase.IDLE:
+            fail("expected IDLE after the prediction was taken")
+        stats["inferences"] += 1
+    return dict(stats)
+
+
 BENCHES = {b.name: b for b in (
     Bench("weight_decoder", build_weight_decoder, weight_decoder, clocked=False),
     Bench("fire_unit", build_fire_unit, fire_unit, clocked=False),
@@ -622,4 +991,8 @@ BENCHES = {b.name: b for b in (
     Bench("spike_router", build_spike_router, spike_router),
     Bench("spike_buffer", build_spike_buffer, spike_buffer),
     Bench("input_encoder", build_input_encoder, input_encoder),
+    Bench("spike_emitter", build_spike_emitter, spike_emitter),
+    Bench("earliest_spike_pool", build_earliest_spike_pool, earliest_spike_pool),
+    Bench("param_memory", build_param_memory, param_memory),
+    Bench("layer_sequencer", build_layer_sequencer, layer_sequencer),
 )}

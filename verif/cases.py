@@ -1,10 +1,11 @@
 """The cocotb tests: for each, the design (emitted Verilog) and the case the testbench reads.
 
 Component tests (``verif/tb_components.py``, ``COMPONENT_TESTS``): the bodies of
-``verif/benches.py``, which ``tests/rtl`` also runs under Amaranth's simulator. Accelerator tests (``verif/tb_accel.py``): ``conv_layer``,
+``verif/benches.py``, which ``tests/rtl`` also runs under Amaranth's simulator. Accelerator
+tests (``verif/tb_accel.py``, the host of ``verif/host_driver.py``): ``conv_layer``,
 ``pool_layer``, ``dense_layer`` (a small seeded random network emphasising that layer kind, run
 once at full throughput with the phase cycles checked and once with random back-pressure),
-``network`` (real held-out images of the shipped ``digits`` network).
+``network`` (real held-out images of the shipped ``digits`` network, then a tie-break run).
 
 ``run(test, sim, seed=None, ...)`` builds and runs one test and returns a ``runner.Result``.
 Everything random derives from ``seed`` (``SEED`` in the environment overrides the default).
@@ -20,7 +21,11 @@ __all__ = ["TESTS", "COMPONENT_TESTS", "LAYER_TESTS", "run", "layer_network",
            "digits_network", "digits_images", "digits_runs", "tied_classifier", "shared_widths"]
 
 COMPONENT_TESTS = ("weight_decoder", "fire_unit", "neuron_core", "neuron_core_prefix",
-                   "spike_router", "spike_buffer", "input_encoder")
+                   "spike_router", "spike_buffer", "input_encoder", "spike_emitter",
+                   "earliest_spike_pool", "param_memory", "layer_sequencer")
+#: the component tests CI runs under Verilator too (the others: Icarus only, one compile each
+#: of Verilator's slow C++ build saved; ``make sim TEST=... SIM=verilator`` runs any)
+VERILATOR_COMPONENT_TESTS = COMPONENT_TESTS[:7]
 LAYER_TESTS = ("conv_layer", "pool_layer", "dense_layer")
 #: the neuron cores' membrane adder in each layer test's design
 ADDER_OF_LAYER_TEST = {"conv_layer": "prefix", "pool_layer": "carry", "dense_layer": "prefix"}
@@ -43,6 +48,10 @@ COMPONENT_BENCHES = {
     "spike_router": ("spike_router", {}),
     "spike_buffer": ("spike_buffer", {}),
     "input_encoder": ("input_encoder", {"T": 8, "rule": "floor"}),
+    "spike_emitter": ("spike_emitter", {"lanes": 4}),
+    "earliest_spike_pool": ("earliest_spike_pool", {"lanes": 3, "T": 6}),
+    "param_memory": ("param_memory", {}),
+    "layer_sequencer": ("layer_sequencer", {"P": 3}),
 }
 
 

@@ -58,8 +58,8 @@ class _Codec:
             try:
                 off, sub = self.fields[key]
             except KeyError:
-                raise SimIOError(f"no field {key!r} in a layout of {sorted(map(str, self.fields))}") \
-                    from None
+                fields = sorted(map(str, self.fields))
+                raise SimIOError(f"no field {key!r} in a layout of {fields}") from None
             out |= sub.encode(v) << off
         return out
 

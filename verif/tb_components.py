@@ -72,3 +72,23 @@ async def spike_buffer(dut):
 @cocotb.test()
 async def input_encoder(dut):
     await _run(dut)
+
+
+@cocotb.test()
+async def spike_emitter(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def earliest_spike_pool(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def param_memory(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def layer_sequencer(dut):
+    await _run(dut)

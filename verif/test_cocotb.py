@@ -1,9 +1,10 @@
 """pytest wrappers of the cocotb testbenches (``verif/tb_*.py``) under Icarus and Verilator.
 
-Every component and layer test runs under both simulators; ``network`` runs 20 real held-out
-digits images under Verilator and 5 under Icarus. ``SEED=n`` in the environment reruns with
-another seed (a new random design: one more compile). Build directories are reused between
-runs (``build/verif/<design>/<sim>``).
+Every component test runs under Icarus, the datapath ones (``cases.VERILATOR_COMPONENT_TESTS``)
+under Verilator too (the others there with ``-m slow``); every layer test under both;
+``network`` runs 20 real held-out digits images under Verilator and 5 under Icarus. ``SEED=n``
+in the environment reruns with another seed (a new random design: one more compile). Build
+directories are reused between runs (``build/verif/<design>/<sim>``).
 """
 
 import pytest
@@ -25,10 +26,20 @@ def _run(test, sim, **opts):
     return res
 
 
-@pytest.mark.parametrize("sim", SIMS)
-@pytest.mark.parametrize("test", cases.COMPONENT_TESTS)
+COMPONENT_RUNS = [(t, s) for t in cases.COMPONENT_TESTS for s in SIMS
+                  if s != "verilator" or t in cases.VERILATOR_COMPONENT_TESTS]
+
+
+@pytest.mark.parametrize("test,sim", COMPONENT_RUNS)
 def test_component(test, sim):
     _run(test, sim)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("test", [t for t in cases.COMPONENT_TESTS
+                                  if t not in cases.VERILATOR_COMPONENT_TESTS])
+def test_component_verilator(test):
+    _run(test, "verilator")
 
 
 @pytest.mark.parametrize("sim", SIMS)

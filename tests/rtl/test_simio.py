@@ -1,7 +1,7 @@
 """The simulator adapter the component benches are written against (``verif.simio``)."""
 
 import pytest
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Module, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
