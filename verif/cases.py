@@ -5,7 +5,8 @@ Component tests (``verif/tb_components.py``, ``COMPONENT_TESTS``): the bodies of
 tests (``verif/tb_accel.py``, the host of ``verif/host_driver.py``): ``conv_layer``,
 ``pool_layer``, ``dense_layer`` (a small seeded random network emphasising that layer kind, run
 once at full throughput with the phase cycles checked and once with random back-pressure),
-``network`` (real held-out images of the shipped ``digits`` network, then a tie-break run).
+``network`` (real held-out images of the shipped ``digits`` network; with ``tie_images`` then
+a tie-break run on it with tied classifier rows, loaded through the host port).
 
 ``run(test, sim, seed=None, ...)`` builds and runs one test and returns a ``runner.Result``.
 Everything random derives from ``seed`` (``SEED`` in the environment overrides the default).
@@ -262,13 +263,13 @@ def prepare(test, seed, opts=None):
                          "labels": [int(v) for v in yb],
                          "ready_prob": float(rng.uniform(0.5, 0.9)),
                          "valid_prob": float(rng.uniform(0.5, 0.9))})
-        if opts.get("tie_images", 2):
+        if opts.get("tie_images"):
             # last (it replaces the memories): the digits network with tied classifier rows,
             # loaded through the host port, checks the RTL argmax's tie-break
             from golden.network import dumps
             tied = R.BUILD / design / "net-tied.json"
             R.write_if_changed(tied, dumps(tied_classifier(net)))
-            xt, _ = digits_images(opts.get("tie_images", 2), opts.get("offset", 0))
+            xt, _ = digits_images(opts["tie_images"], opts.get("offset", 0))
             runs.append({"name": "tie-break", "images": xt.tolist(), "cycles": True,
                          "load": str(tied)})
         case = {"net": net_path, "cores": P, "membrane_bits": cfg.membrane_bits, "runs": runs,
