@@ -851,11 +851,13 @@ async def layer_sequencer(io, p):
         raise Mismatch(f"layer_sequencer: {msg} at cycle {io.cycle}")
 
     async def status():
-        return {n: await io.get(n) for n in (
+        st = {n: await io.get(n) for n in (
             "phase", "layer", "read_sel", "start", "clear", "encoder_start", "fire_phase",
             "fire_advance", "fire_valid", "fire_maddr", "param_addr", "param_en", "param_load",
             "stage_valid", "stage_first", "stage_last", "stage_tag", "classifier",
             "predict_valid")}
+        st["phase"] = Phase(st["phase"])
+        return st
 
     for inference in range(p["inferences"]):
         await io.tick(int(rng.integers(0, 3)))
@@ -869,7 +871,7 @@ async def layer_sequencer(io, p):
         for i in range(wait + 1):
             io.set("pixel_valid", int(rng.random() < 0.5))
             io.set("encoder_done", int(i == wait))
-            if await io.get("phase") != Phase.INPUT:
+            if Phase(await io.get("phase")) != Phase.INPUT:
                 fail(f"expected INPUT ({i} cycles after the start)")
             await io.tick()
         io.set("encoder_done", 0)
@@ -978,7 +980,7 @@ async def layer_sequencer(io, p):
             io.set("predict_ready", ready)
         io.set("predict_ready", 0)
         io.set("pixel_valid", 0)
-        if await io.get("phase") != Phase.IDLE:
+        if Phase(await io.get("phase")) != Phase.IDLE:
             fail("expected IDLE after the prediction was taken")
         stats["inferences"] += 1
     return dict(stats)
