@@ -280,12 +280,12 @@ def prepare(test, seed, opts=None):
 
 def _describe(net, P):
     parts = []
-    for l in net.layers:
-        if l.kind == "conv2d":
-            parts.append(f"conv{l.out_channels}k{l.kernel}s{l.stride}p{l.padding}"
-                         + ("+pool" if l.pool else ""))
+    for layer in net.layers:
+        if layer.kind == "conv2d":
+            parts.append(f"conv{layer.out_channels}k{layer.kernel}s{layer.stride}"
+                         f"p{layer.padding}" + ("+pool" if layer.pool else ""))
         else:
-            parts.append(f"{l.kind}{l.out_shape[0]}")
+            parts.append(f"{layer.kind}{layer.out_shape[0]}")
     return (f"in{'x'.join(map(str, net.input_shape))} " + "-".join(parts)
             + f" T={net.T} {net.fire_rule} P={P}")
 
