@@ -1,27 +1,32 @@
 """The cocotb tests: for each, the design (emitted Verilog) and the case the testbench reads.
 
-Component tests (``verif/tb_components.py``): ``weight_decoder``, ``neuron_core``,
-``spike_router``, ``spike_buffer``. Accelerator tests (``verif/tb_accel.py``): ``conv_layer``,
+Component tests (``verif/tb_components.py``, ``COMPONENT_TESTS``): the bodies of
+``verif/benches.py``, which ``tests/rtl`` also runs under Amaranth's simulator. Accelerator
+tests (``verif/tb_accel.py``, the host of ``verif/host_driver.py``): ``conv_layer``,
 ``pool_layer``, ``dense_layer`` (a small seeded random network emphasising that layer kind, run
 once at full throughput with the phase cycles checked and once with random back-pressure),
-``network`` (real held-out images of the shipped ``digits`` network).
+``network`` (real held-out images of the shipped ``digits`` network; with ``tie_images`` then
+a tie-break run on it with tied classifier rows, loaded through the host port).
 
 ``run(test, sim, seed=None, ...)`` builds and runs one test and returns a ``runner.Result``.
 Everything random derives from ``seed`` (``SEED`` in the environment overrides the default).
 """
 
 import hashlib
-from types import SimpleNamespace
 
 import numpy as np
 
 from . import runner as R
 
 __all__ = ["TESTS", "COMPONENT_TESTS", "LAYER_TESTS", "run", "layer_network",
-           "digits_network", "digits_images"]
+           "digits_network", "digits_images", "digits_runs", "tied_classifier", "shared_widths"]
 
-COMPONENT_TESTS = ("weight_decoder", "neuron_core", "neuron_core_prefix", "spike_router",
-                   "spike_buffer")
+COMPONENT_TESTS = ("weight_decoder", "fire_unit", "neuron_core", "neuron_core_prefix",
+                   "spike_router", "spike_buffer", "input_encoder", "spike_emitter",
+                   "earliest_spike_pool", "param_memory", "layer_sequencer")
+#: the component tests CI runs under Verilator too (the others: Icarus only, one compile each
+#: of Verilator's slow C++ build saved; ``make sim TEST=... SIM=verilator`` runs any)
+VERILATOR_COMPONENT_TESTS = COMPONENT_TESTS[:7]
 LAYER_TESTS = ("conv_layer", "pool_layer", "dense_layer")
 #: the neuron cores' membrane adder in each layer test's design
 ADDER_OF_LAYER_TEST = {"conv_layer": "prefix", "pool_layer": "carry", "dense_layer": "prefix"}
@@ -34,149 +39,21 @@ def _h(text):
 
 # -- component designs --------------------------------------------------------------------------
 
-def _duck_config(*, c_bits, y_bits, x_bits, T):
-    return SimpleNamespace(c_bits=c_bits, y_bits=y_bits, x_bits=x_bits, T=T)
-
-
-def _weight_decoder(seed, opts):
-    from rtl.weight_decoder import WeightDecoder
-    T = opts.get("T", 16)
-    F = opts.get("F", 14 + T - 1 + 1)
-    from golden import contract
-    tb = contract.time_bits(T)
-    comp = WeightDecoder(frac_bits=F, time_bits=tb)
-    return comp, "weight_decoder", {"F": F, "T": T, "time_bits": tb}
-
-
-def _neuron_core_prefix(seed, opts):
-    comp, _, case = _neuron_core(seed, dict(opts, adder="prefix"))
-    return comp, "neuron_core", case
-
-
-def _neuron_core(seed, opts):
-    from golden import contract
-    from rtl.neuron_core import NeuronCore
-    rng = np.random.default_rng([seed, 1])
-    T = opts.get("T", 4)
-    F = contract.min_frac_bits("ttfs", T)
-    rule = "round" if seed % 2 == 0 else "floor"
-    wdepth, pdepth, mdepth = 32, 4, 16
-    mbits = 30
-    from golden.randnet import random_codes
-    weights = [int(c) for c in random_codes(rng, wdepth, zero_frac=0.15)]
-    bias = [int(b) for b in rng.integers(-(1 << (F - 1)), 1 << (F - 1), size=pdepth)]
-    theta = [int(t) for t in rng.integers(1 << (F - 2), 1 << (F + 2), size=pdepth)]
-    # parameter fields narrower than the membrane, as the generator makes them
-    tbits, bbits = F + 2, F
-    comp = NeuronCore(membrane_bits=mbits, frac_bits=F, steps=T, rule=rule,
-                      weight_init=weights, membrane_depth=mdepth, threshold_bits=tbits,
-                      bias_bits=bbits, adder=opts.get("adder", "carry"))
-    return comp, "neuron_core", {"F": F, "T": T, "rule": rule, "membrane_bits": mbits,
-                                 "threshold_bits": tbits, "bias_bits": bbits,
-                                 "fire_latency": NeuronCore.FIRE_LATENCY,
-                                 "value_latency": NeuronCore.VALUE_LATENCY,
-                                 "integrate_stages": NeuronCore.INTEGRATE_STAGES,
-                                 "weights": weights, "bias": bias, "threshold": theta,
-                                 "membrane_depth": mdepth, "time_bits": contract.time_bits(T)}
-
-
-#: spike router envelope: every random geometry fits these widths, so one compile serves all
-ROUTER_ENV = dict(in_c=8, in_h=15, in_w=15, kernel=5, padding=2, out_h=16, out_w=16, groups=4,
-                  positions=256, fan_in=8 * 25, weight_depth=4096, param_depth=64, T=8)
-
-
-def router_config(layers):
-    """A duck-typed config: the widths of ROUTER_ENV, the descriptors ``layers``."""
-    from rtl.config import LayerDescriptor
-    E = ROUTER_ENV
-    env = LayerDescriptor(kind=0, in_c=E["in_c"], in_h=E["in_h"], in_w=E["in_w"],
-                          kernel=E["kernel"], stride=2, padding=E["padding"], out_c=E["in_c"],
-                          out_h=E["out_h"], out_w=E["out_w"], groups=E["groups"],
-                          positions=E["positions"], pool=1, weight_base=0, param_base=0,
-                          fan_in=E["fan_in"])
-    return SimpleNamespace(layers=[env] + list(layers), weight_depth=E["weight_depth"],
-                           param_depth=E["param_depth"], c_bits=(E["in_c"] * 16 - 1).bit_length(),
-                           y_bits=(E["in_h"] - 1).bit_length(), x_bits=(E["in_w"] - 1).bit_length(),
-                           T=E["T"], membrane_depth=E["groups"] * E["positions"])
-
-
-def random_router_geometries(rng, n):
-    """n random LayerDescriptors (conv: K 1..5, stride 1..2, padding 0..2; dense)."""
-    from rtl.config import KIND_CLASSIFIER, KIND_CONV, KIND_DENSE, LayerDescriptor
-    E = ROUTER_ENV
-    out = []
-    while len(out) < n:
-        groups = int(rng.integers(1, E["groups"] + 1))
-        wbase = int(rng.integers(0, 512))
-        if rng.random() < 0.75:
-            K = int(rng.integers(1, 6))
-            s = int(rng.integers(1, 3))
-            p = int(rng.integers(0, min(2, K - 1) + 1))
-            c = int(rng.integers(1, 5))
-            h = int(rng.integers(1, E["in_h"] + 1))
-            w = int(rng.integers(1, E["in_w"] + 1))
-            ho, wo = (h + 2 * p - K) // s + 1, (w + 2 * p - K) // s + 1
-            if ho < 1 or wo < 1 or ho > E["out_h"] or wo > E["out_w"]:
-                continue
-            fan = c * K * K
-            d = LayerDescriptor(kind=KIND_CONV, in_c=c, in_h=h, in_w=w, kernel=K, stride=s,
-                                padding=p, out_c=groups * 2, out_h=ho, out_w=wo, groups=groups,
-                                positions=ho * wo, pool=0, weight_base=wbase, param_base=0,
-                                fan_in=fan)
-        else:
-            c = int(rng.integers(1, E["in_c"] + 1))
-            h = int(rng.integers(1, 5))
-            w = int(rng.integers(1, 5))
-            kind = KIND_DENSE if rng.random() < 0.7 else KIND_CLASSIFIER
-            d = LayerDescriptor(kind=kind, in_c=c, in_h=h, in_w=w, kernel=1, stride=1,
-                                padding=0, out_c=groups * 2, out_h=1, out_w=1, groups=groups,
-                                positions=1, pool=0, weight_base=wbase, param_base=0,
-                                fan_in=c * h * w)
-        out.append(d)
-    return out
-
-
-def _spike_router(seed, opts):
-    from rtl.layouts import descriptor_layout, event_layout, op_layout
-    from rtl.spike_router import SpikeRouter
-    import inspect
-    n = opts.get("geometries", 24)
-    ops = None
-    if "config" in inspect.signature(SpikeRouter.__init__).parameters:
-        # the router multiplies by per-layer constants (a case over ``layer``): the random
-        # geometries are the layers of its config (layer 0 is the width envelope)
-        geoms = random_router_geometries(np.random.default_rng([seed, 3]), n)
-        cfg = router_config(geoms)
-        ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
-                        time_bits=3)
-        comp = SpikeRouter(cfg, event_layout(cfg), ops, descriptor_layout(cfg))
-        per_layer = True
-    else:
-        cfg = router_config([])
-        ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
-                        time_bits=3)
-        comp = SpikeRouter(event_layout(cfg), ops, descriptor_layout(cfg))
-        per_layer = False
-    return comp, "spike_router", {"geometries": n, "events": opts.get("events", 12),
-                                  "per_layer": per_layer}
-
-
-def _spike_buffer(seed, opts):
-    from rtl.layouts import event_layout
-    depth = opts.get("depth", 37)
-    cfg = _duck_config(c_bits=4, y_bits=3, x_bits=3, T=8)
-    comp = SpikeBuffer_(event_layout(cfg), depth)
-    return comp, "spike_buffer", {"depth": depth, "rounds": opts.get("rounds", 12)}
-
-
-def SpikeBuffer_(layout, depth):
-    from rtl.spike_buffer import SpikeBuffer
-    return SpikeBuffer(layout, depth=depth)
-
-
-_COMPONENTS = {"weight_decoder": _weight_decoder, "neuron_core": _neuron_core,
-               "neuron_core_prefix": _neuron_core_prefix,
-               "spike_router": _spike_router, "spike_buffer": _spike_buffer}
+#: component test -> (bench of ``verif.benches``, its options): the same bodies run under
+#: Amaranth's simulator in ``tests/rtl``
+COMPONENT_BENCHES = {
+    "weight_decoder": ("weight_decoder", {"T": 16, "F": 30}),
+    "fire_unit": ("fire_unit", {"T": 8, "rule": "round", "threshold_bits": 18}),
+    "neuron_core": ("neuron_core", {}),
+    "neuron_core_prefix": ("neuron_core", {"adder": "prefix"}),
+    "spike_router": ("spike_router", {}),
+    "spike_buffer": ("spike_buffer", {}),
+    "input_encoder": ("input_encoder", {"T": 8, "rule": "floor"}),
+    "spike_emitter": ("spike_emitter", {"lanes": 4}),
+    "earliest_spike_pool": ("earliest_spike_pool", {"lanes": 3, "T": 6}),
+    "param_memory": ("param_memory", {}),
+    "layer_sequencer": ("layer_sequencer", {"P": 3}),
+}
 
 
 # -- accelerator designs ------------------------------------------------------------------------
@@ -235,6 +112,7 @@ def layer_network(kind, rng, *, T=None, rule=None, siblings=0):
     """A small random network emphasising ``kind``; returns (network, P), or with
     ``siblings`` > 0 (networks, P): 1 + siblings networks of the same shape."""
     from golden import randnet as G
+    from golden.network import NetworkError
     for _ in range(200):
         drawn = layer_spec(kind, rng, T=T, rule=rule)
         if drawn is None:
@@ -243,57 +121,66 @@ def layer_network(kind, rng, *, T=None, rule=None, siblings=0):
         try:
             nets = [G.random_network(rng, in_shape, spec, T=T_, fire_rule=rule_,
                                      name=f"rand-{kind}") for _ in range(1 + siblings)]
-        except Exception:  # an invalid random draw: draw again
+        except NetworkError:  # an invalid random draw: draw again
             continue
         return (nets if siblings else nets[0]), P
     raise RuntimeError(f"could not draw a valid {kind} network")
 
 
 def digits_network():
-    """The shipped default network, or (while it is missing) a random one of its shape."""
+    """The shipped default network (``nets/digits.json``). A missing or malformed file raises
+    ``golden.network.NetworkError``: the tests that need it fail, never run on a stand-in."""
     from golden import network
-    try:
-        return network.load("digits")
-    except network.NetworkError:
-        from golden import randnet as G
-        rng = np.random.default_rng(0)
-        return G.random_network(rng, (1, 8, 8), [G.conv(8), G.pool(), G.conv(16), G.pool(),
-                                                 G.classifier(10)], name="digits-standin")
+    return network.load("digits")
 
 
 def digits_images(n, offset=0, split="heldout"):
-    """(images, labels) of a digits split (random images if it is unavailable)."""
-    try:
-        from golden import data
-        x, y = data.load("digits", split)
-        idx = [(offset + i) % len(x) for i in range(n)]
-        return x[idx], y[idx]
-    except Exception:
-        from golden import randnet as G
-        rng = np.random.default_rng(offset)
-        return G.random_images(rng, (1, 8, 8), n), None
+    """(images, labels) of a digits split: ``n`` images from ``offset`` on (wrapping around).
+    The digits data come with scikit-learn, a core dependency: if they cannot be loaded the
+    error propagates (no stand-in images)."""
+    from golden import data
+    x, y = data.load("digits", split)
+    idx = [(offset + i) % len(x) for i in range(n)]
+    return x[idx], y[idx]
 
 
 def digits_runs(n, offset=0):
     """Runs of n real images: the held-out split first, then (beyond its size) the training
     split, as separate runs so accuracy is reported per split."""
-    x, y = digits_images(min(n, _heldout_size() - offset) if n > 0 else 0, offset)
-    runs = [{"name": "heldout", "images": x.tolist(),
-             "labels": None if y is None else [int(v) for v in y], "cycles": True}]
+    from golden.data import DIGITS_HELDOUT
+    x, y = digits_images(min(n, DIGITS_HELDOUT - offset) if n > 0 else 0, offset)
+    runs = [{"name": "heldout", "images": x.tolist(), "labels": [int(v) for v in y],
+             "cycles": True}]
     rest = n - len(x)
     if rest > 0:
         xt, yt = digits_images(rest, 0, "train")
-        runs.append({"name": "train", "images": xt.tolist(),
-                     "labels": None if yt is None else [int(v) for v in yt], "cycles": True})
+        runs.append({"name": "train", "images": xt.tolist(), "labels": [int(v) for v in yt],
+                     "cycles": True})
     return runs
 
 
-def _heldout_size():
-    try:
-        from golden import data
-        return data.DIGITS_HELDOUT
-    except Exception:
-        return 360
+def tied_classifier(net, *, name=None):
+    """``net`` with every classifier row a copy of class 1's weights and bias, and class 0 one
+    bias unit below them: on every image the top score is shared by classes 1..N-1 and class 0
+    is just under it, so the contract's tie-break (lowest class wins) predicts 1, while a
+    ``>=`` argmax would predict N-1 and one that ignores class 0's first place would differ
+    too. The same shape and field widths as ``net``: it can be loaded through the host port."""
+    import json
+
+    from golden.network import dumps, loads
+    doc = json.loads(dumps(net))
+    last = doc["layers"][-1]
+    n = last["out_features"]
+    if n < 3:
+        raise ValueError(f"tied_classifier needs 3 or more classes, not {n}")
+    fan_in = len(last["weights"]) // n
+    last["weights"] = last["weights"][fan_in:2 * fan_in] * n
+    b = last["bias"][1]
+    if b == min(last["bias"]):  # keep every bias inside the original range
+        b = max(last["bias"])
+    last["bias"] = [b - 1] + [b] * (n - 1)
+    doc["name"] = name or f"{net.name}-tied"
+    return loads(json.dumps(doc))
 
 
 def shared_widths(nets, P):
@@ -335,10 +222,14 @@ def _runs_layer(rng, net, n_full, n_bp):
 def prepare(test, seed, opts=None):
     """(design name, verilog, toplevel, cocotb module, testcase, case dict)."""
     opts = dict(opts or {})
-    if test in _COMPONENTS:
-        comp, top, case = _COMPONENTS[test](seed, opts)
-        text = R.emit_component(comp, top)
-        return f"{test}-{_h(text)}", text, top, "verif.tb_components", test, case
+    if test in COMPONENT_BENCHES:
+        from .benches import BENCHES
+        bench, defaults = COMPONENT_BENCHES[test]
+        opts = dict(defaults, **opts)
+        comp, _ = BENCHES[bench].build(seed, **opts)
+        text = R.emit_component(comp, bench)
+        case = {"bench": bench, "opts": opts}
+        return f"{test}-{_h(text)}", text, bench, "verif.tb_components", test, case
     if test in LAYER_TESTS:
         from golden.network import dumps
         rng = np.random.default_rng([seed, 7])
@@ -369,9 +260,18 @@ def prepare(test, seed, opts=None):
         if opts.get("bp_images"):
             xb, yb = digits_images(opts["bp_images"], n + opts.get("offset", 0))
             runs.append({"name": "back-pressure", "images": xb.tolist(), "cycles": False,
-                         "labels": None if yb is None else [int(v) for v in yb],
+                         "labels": [int(v) for v in yb],
                          "ready_prob": float(rng.uniform(0.5, 0.9)),
                          "valid_prob": float(rng.uniform(0.5, 0.9))})
+        if opts.get("tie_images"):
+            # last (it replaces the memories): the digits network with tied classifier rows,
+            # loaded through the host port, checks the RTL argmax's tie-break
+            from golden.network import dumps
+            tied = R.BUILD / design / "net-tied.json"
+            R.write_if_changed(tied, dumps(tied_classifier(net)))
+            xt, _ = digits_images(opts["tie_images"], opts.get("offset", 0))
+            runs.append({"name": "tie-break", "images": xt.tolist(), "cycles": True,
+                         "load": str(tied)})
         case = {"net": net_path, "cores": P, "membrane_bits": cfg.membrane_bits, "runs": runs,
                 "keep_going": bool(opts.get("keep_going")), "describe": _describe(net, P)}
         return design, text, "snn_accel", "verif.tb_accel", "accelerator", case
@@ -380,12 +280,12 @@ def prepare(test, seed, opts=None):
 
 def _describe(net, P):
     parts = []
-    for l in net.layers:
-        if l.kind == "conv2d":
-            parts.append(f"conv{l.out_channels}k{l.kernel}s{l.stride}p{l.padding}"
-                         + ("+pool" if l.pool else ""))
+    for layer in net.layers:
+        if layer.kind == "conv2d":
+            parts.append(f"conv{layer.out_channels}k{layer.kernel}s{layer.stride}"
+                         f"p{layer.padding}" + ("+pool" if layer.pool else ""))
         else:
-            parts.append(f"{l.kind}{l.out_shape[0]}")
+            parts.append(f"{layer.kind}{layer.out_shape[0]}")
     return (f"in{'x'.join(map(str, net.input_shape))} " + "-".join(parts)
             + f" T={net.T} {net.fire_rule} P={P}")
 
