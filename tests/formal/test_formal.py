@@ -5,6 +5,8 @@ induction that does not close, a timeout or a tool error fails the test. ``make 
 every check, with its depth and time (docs/formal.md).
 """
 
+import os
+
 import pytest
 from amaranth.hdl import Module
 from amaranth.lib import data, wiring
@@ -90,3 +92,23 @@ def test_job_rejects_bad_parameters():
     with pytest.raises(ValueError, match="depth must be a positive integer"):
         Job(name="x", mode="bmc", depth=0, files={}, reads=(), top="t")
 
+
+
+def test_timeout_ends_the_engines(tmp_path):
+    """A check past its timeout is reported as such, and no solver of it goes on running."""
+    check = next(c for c in CHECKS if c.name == "accel_tiny_streams")
+    res = _run(tmp_path, "timeout", check.mode, 40, check.build(), timeout=8)
+    assert res.status == "TIMEOUT", res.summary()
+    left = [pid for pid in _pids() if _cwd(pid).startswith(str(tmp_path))]
+    assert not left, f"processes of the timed-out check still run: {left}"
+
+
+def _pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _cwd(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return ""

@@ -115,7 +115,7 @@ CHECKS = [
           functools.partial(_accelerator, "tiny", 2, True)),
     Check("accel_digits_streams",
           "the emitted digits accelerator (P=2): the host streams' rules from reset "
-          "(covers the start of the input phase)", "bmc", 8,
+          "(covers the start of the input phase)", "bmc", 6,
           functools.partial(_accelerator, "digits", 2, False), ci=False, timeout=1800),
     _membrane_check("tiny", True),
 ] + [_membrane_check(n, n in ("digits", "mnist")) for n in TTFS_NETS]

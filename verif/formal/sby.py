@@ -10,6 +10,7 @@ trace (VCD) of a failed check stays in the work directory.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -122,15 +123,19 @@ def run(job, workdir, *, timeout):
         f.write(job.sby_text())
     out = os.path.join(workdir, job.name)
     t0 = time.monotonic()
+    # a session of its own: sby starts each engine in a new process group, and a timeout must
+    # end them too (smtbmc and z3 would go on running)
+    proc = subprocess.Popen([*_SBY, "-d", out, sby], cwd=src, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([*_SBY, "-d", out, sby], cwd=src, env=env, timeout=timeout,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    except subprocess.TimeoutExpired as exc:
-        log = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) \
-            else (exc.stdout or "")
-        return Result(job.name, job.mode, job.depth, "TIMEOUT", time.monotonic() - t0, log=log)
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_session(proc.pid)
+        log, _ = proc.communicate()
+        return Result(job.name, job.mode, job.depth, "TIMEOUT", time.monotonic() - t0,
+                      log=log or "")
     seconds = time.monotonic() - t0
-    log = proc.stdout
     status = _status(log)
     res = Result(job.name, job.mode, job.depth, status, seconds, log=log)
     if status == "FAIL":
@@ -142,6 +147,25 @@ def run(job, workdir, *, timeout):
             vcds += [os.path.join(root, n) for n in names if n.endswith(".vcd")]
         res.trace = sorted(vcds)[0] if vcds else None
     return res
+
+
+def _kill_session(sid):
+    """SIGKILL every process of session ``sid`` (the sby run and the engines it started) and
+    wait (up to 10 s) until they are gone."""
+    for _ in range(100):
+        alive = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.getsid(int(entry)) == sid:
+                    alive.append(int(entry))
+                    os.kill(int(entry), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not alive:
+            return
+        time.sleep(0.1)
 
 
 def _status(log):
