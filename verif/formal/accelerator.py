@@ -15,7 +15,7 @@ assumed of the host on the inputs) and what the ``rtl.top.Accelerator`` docstrin
 """
 
 from amaranth.asserts import AnySeq
-from amaranth.hdl import (Assert, Assume, ClockSignal, Elaboratable, Format, Instance, Module,
+from amaranth.hdl import (Assert, Assume, Cover, ClockSignal, Elaboratable, Format, Instance, Module,
                           ResetSignal, Signal, Value)
 from amaranth.lib import wiring
 
@@ -93,6 +93,10 @@ class AcceleratorHarness(Elaboratable):
             m.d.comb += Assert(taken == pixels_per_image,
                                Format("pixels: {} taken in the input phase, not "
                                       f"{pixels_per_image}", taken))
+        # reachability (``cover`` mode): a bounded check to this depth has been through a whole
+        # input phase, not a vacuous prefix of it
+        m.d.comb += Cover((last_phase == Phase.INPUT) & (phase == Phase.INTEGRATE))
+
         # -- load: only while idle ---------------------------------------------------------------
         m.d.comb += Assert(~dut.load.ready | idle, "load: ready while not idle")
 

