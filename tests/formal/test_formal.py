@@ -13,7 +13,7 @@ from amaranth.lib import data, wiring
 
 from rtl.config import HardwareConfig
 from rtl.spike_emitter import SpikeEmitter
-from verif.formal.accelerator import AcceleratorHarness
+from verif.formal.accelerator import AcceleratorHarness, host_streams
 from verif.formal.checks import (CHECKS, accelerator_job, membrane_harness, rtlil_job,
                                  tiny_network)
 from verif.formal.components import EmitterHarness
@@ -87,8 +87,8 @@ def test_load_ready_mutant_fails(tmp_path):
 
 
 def test_job_rejects_bad_parameters():
-    with pytest.raises(ValueError, match="mode must be one of bmc, prove"):
-        Job(name="x", mode="cover", depth=1, files={}, reads=(), top="t")
+    with pytest.raises(ValueError, match="mode must be one of bmc, prove, cover, not 'live'"):
+        Job(name="x", mode="live", depth=1, files={}, reads=(), top="t")
     with pytest.raises(ValueError, match="depth must be a positive integer"):
         Job(name="x", mode="bmc", depth=0, files={}, reads=(), top="t")
 
@@ -112,3 +112,10 @@ def _cwd(pid):
         return os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return ""
+
+
+def test_every_host_stream_is_watched():
+    top = AcceleratorHarness(HardwareConfig(tiny_network(), cores=2))._top
+    assert sorted(host_streams(top)) == [("load", "environment"), ("pixels", "environment"),
+                                         ("prediction", "producer"), ("scores", "producer"),
+                                         ("trace", "producer")]

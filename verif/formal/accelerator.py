@@ -3,8 +3,8 @@
 The design under test is an ``Instance`` of the module that ``gen.verilog.emit`` writes (the same
 text as ``write_design``); yosys reads that Verilog next to the harness's RTLIL. Every input of
 the accelerator is a free input of the solver (``AnySeq``), the reset included; the harness
-states, per host stream, the ``lib.stream`` rules (``StreamRules``: asserted on the outputs,
-assumed of the host on the inputs) and what the ``rtl.top.Accelerator`` docstring promises:
+states, on every host stream (every ``lib.stream`` port, ``host_streams``), the stream rules
+(``StreamRules``: asserted on the outputs, assumed of the host on the inputs) and what the ``rtl.top.Accelerator`` docstring promises:
 
 - ``pixels``: ready only in the input phase, and exactly C*H*W transfers per inference (the
   design takes a pixel exactly on valid & ready);
@@ -17,7 +17,7 @@ assumed of the host on the inputs) and what the ``rtl.top.Accelerator`` docstrin
 from amaranth.asserts import AnySeq
 from amaranth.hdl import (Assert, Assume, Cover, ClockSignal, Elaboratable, Format, Instance, Module,
                           ResetSignal, Signal, Value)
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 
 from gen.verilog import emit
 from rtl.sequencer import Phase
@@ -25,10 +25,17 @@ from rtl.top import Accelerator
 
 from .stream_rules import ENVIRONMENT, PRODUCER, StreamRules
 
-__all__ = ["AcceleratorHarness", "HOST_INPUTS", "HOST_OUTPUTS"]
+__all__ = ["AcceleratorHarness", "host_streams"]
 
-HOST_INPUTS = ("pixels", "load")
-HOST_OUTPUTS = ("scores", "prediction", "trace")
+
+def host_streams(top):
+    """[(name, role)] of every ``lib.stream`` port of the accelerator ``top``: the ones it
+    drives (``PRODUCER``) and the ones the host drives (``ENVIRONMENT``)."""
+    out = []
+    for name, member in top.signature.members.items():
+        if member.is_signature and isinstance(member.signature, stream.Signature):
+            out.append((name, PRODUCER if member.flow == wiring.Out else ENVIRONMENT))
+    return out
 
 
 class AcceleratorHarness(Elaboratable):
@@ -63,10 +70,8 @@ class AcceleratorHarness(Elaboratable):
             # the memories keep the generated network: the check is about the inference
             m.d.comb += Assume(~dut.load.valid)
 
-        streams = [(n, ENVIRONMENT) for n in HOST_INPUTS] + \
-                  [(n, PRODUCER) for n in HOST_OUTPUTS if n != "trace" or cfg.trace]
         transfer = {}
-        for name, role in streams:
+        for name, role in host_streams(self._top):
             port = getattr(dut, name)
             rules = StreamRules(port.payload.shape(), role=role, name=name)
             m.submodules[f"{name}_rules"] = rules
