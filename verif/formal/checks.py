@@ -70,18 +70,18 @@ def _network(name):
     return tiny_network() if name == "tiny" else load_network(name)
 
 
-def membrane_harness(net, *, narrower=0):
+def membrane_harness(net, *, narrower=0, adder="carry"):
     """The membrane harness at the widths the generator gives ``net`` (``narrower`` bits less,
-    for a test that must fail)."""
-    cfg = HardwareConfig(net, cores=1)
+    for a test that must fail) with the membrane adder ``adder``."""
+    cfg = HardwareConfig(net, cores=1, adder=adder)
     return MembraneHarness(limits=layer_limits(net), membrane_bits=cfg.membrane_bits - narrower,
                            frac_bits=cfg.F, steps=cfg.T, rule=cfg.fire_rule,
                            bias_bits=cfg.bias_bits, threshold_bits=cfg.threshold_bits,
                            adder=cfg.adder)
 
 
-def _membrane(name, narrower=0):
-    h = membrane_harness(_network(name), narrower=narrower)
+def _membrane(name, adder="carry"):
+    h = membrane_harness(_network(name), adder=adder)
     return rtlil_job(h, h.ports(), h.probe_script())
 
 
@@ -90,11 +90,12 @@ def _accelerator(name, cores, loads):
     return accelerator_job(AcceleratorHarness(cfg, loads=loads))
 
 
-def _membrane_check(net, ci):
-    return Check(f"membrane_{net}".replace("-", "_"),
-                 f"{net}: a neuron core at the network's membrane width, F and T never wraps "
-                 "(every layer's fan-in and |B|)", "prove", 8,
-                 functools.partial(_membrane, net), ci=ci, timeout=900)
+def _membrane_check(net, ci, adder="carry"):
+    suffix = "" if adder == "carry" else f"_{adder}"
+    return Check(f"membrane_{net}{suffix}".replace("-", "_"),
+                 f"{net}: a neuron core ({adder} adder) at the network's membrane width, F and T "
+                 "never wraps (every layer's fan-in and |B|)", "prove", 8,
+                 functools.partial(_membrane, net, adder), ci=ci, timeout=900)
 
 
 CHECKS = [
@@ -122,7 +123,9 @@ CHECKS = [
           "(covers the start of the input phase)", "bmc", 6,
           functools.partial(_accelerator, "digits", 2, False), ci=False, timeout=1800),
     _membrane_check("tiny", True),
-] + [_membrane_check(n, n in ("digits", "mnist")) for n in TTFS_NETS]
+] + [_membrane_check(n, n in ("digits", "mnist")) for n in TTFS_NETS] + [
+    # the standard-cell adder (``gen.synth`` TARGET=sky130)
+    _membrane_check(n, False, "prefix") for n in ("digits", "mnist")]
 
 
 def by_name(name):
