@@ -15,7 +15,7 @@ from golden.network import load as load_network
 from rtl.config import HardwareConfig
 
 from .accelerator import AcceleratorHarness
-from .components import EmitterHarness, EncoderHarness
+from .components import EmitterHarness, EncoderHarness, SequencerHarness
 from .membrane import MembraneHarness, layer_limits
 from .sby import Job, run
 
@@ -106,6 +106,10 @@ CHECKS = [
     Check("encoder_stream",
           "InputEncoder.events (input-phase trace) keeps the stream rules; no pixel is taken "
           "after the image", "prove", 4, lambda: rtlil_job(EncoderHarness())),
+    Check("sequencer_prediction",
+          "LayerSequencer (tiny network, P=2): the prediction's valid stays until ready, only "
+          "in the predict phase", "prove", 4,
+          lambda: rtlil_job(SequencerHarness(HardwareConfig(tiny_network(), cores=2)))),
     Check("accel_tiny_streams",
           "the emitted accelerator (tiny network, P=2): every host stream's rules and "
           "promises, from reset, free pixels/ready/reset, memories as generated", "bmc", 12,

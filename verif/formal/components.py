@@ -12,6 +12,7 @@ only to a depth.
 - ``EncoderHarness``: ``InputEncoder.events`` is the source of the input phase's ``trace``
   events; its ``pixels`` input is the host's ``pixels`` stream (the host keeps the rules; the
   encoder takes a pixel only while ``start`` is low and the image is not complete).
+- ``SequencerHarness``: ``LayerSequencer.predict_valid`` is the ``prediction`` stream's valid.
 """
 
 from types import SimpleNamespace
@@ -22,11 +23,12 @@ from amaranth.lib import data
 
 from rtl.events import event_layout
 from rtl.input_encoder import InputEncoder
+from rtl.sequencer import LayerSequencer, Phase
 from rtl.spike_emitter import SpikeEmitter
 
 from .stream_rules import ENVIRONMENT, PRODUCER, StreamRules
 
-__all__ = ["EmitterHarness", "EncoderHarness"]
+__all__ = ["EmitterHarness", "EncoderHarness", "SequencerHarness"]
 
 
 def _bits(n):
@@ -88,4 +90,22 @@ class EncoderHarness(Elaboratable):
             Assert(~dut.events.valid | (dut.events.payload.k < self._T),
                    "encoder: an event with k >= T"),
         ]
+        return m
+
+
+class SequencerHarness(Elaboratable):
+    """``LayerSequencer`` of ``config`` with free status inputs: its ``predict_valid`` (the
+    ``prediction`` stream's valid) stays high until ``predict_ready``, and the phase with it."""
+
+    def __init__(self, config):
+        self._dut = LayerSequencer(config)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.sequencer = dut = self._dut
+        _drive_free(m, dut.pixel_valid, dut.encoder_done, dut.read_done, dut.router_idle,
+                    dut.cores_idle, dut.emit_stall, dut.emit_idle, dut.predict_ready)
+        _watch(m, "prediction", PRODUCER, dut.predict_valid, dut.predict_ready, dut.phase)
+        m.d.comb += Assert(~dut.predict_valid | (dut.phase == Phase.PREDICT),
+                           "sequencer: a prediction offered outside the predict phase")
         return m
