@@ -161,7 +161,7 @@ def _kill_session(sid):
             if not entry.isdigit():
                 continue
             try:
-                if os.getsid(int(entry)) == sid:
+                if os.getsid(int(entry)) == sid and not _zombie(int(entry)):
                     alive.append(int(entry))
                     os.kill(int(entry), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -169,6 +169,15 @@ def _kill_session(sid):
         if not alive:
             return
         time.sleep(0.1)
+
+
+def _zombie(pid):
+    """Whether ``pid`` has ended and waits to be reaped (by init, once its parent is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def _status(log):
