@@ -13,6 +13,7 @@ from amaranth.lib import data, wiring
 
 from rtl.config import HardwareConfig
 from rtl.spike_emitter import SpikeEmitter
+from rtl.top import Accelerator
 from verif.formal.accelerator import AcceleratorHarness, host_streams
 from verif.formal.checks import (CHECKS, accelerator_job, membrane_harness, rtlil_job,
                                  tiny_network)
@@ -115,7 +116,7 @@ def _cwd(pid):
 
 
 def test_every_host_stream_is_watched():
-    top = AcceleratorHarness(HardwareConfig(tiny_network(), cores=2))._top
+    top = Accelerator(HardwareConfig(tiny_network(), cores=2))
     assert sorted(host_streams(top)) == [("load", "environment"), ("pixels", "environment"),
                                          ("prediction", "producer"), ("scores", "producer"),
                                          ("trace", "producer")]

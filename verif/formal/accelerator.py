@@ -4,7 +4,8 @@ The design under test is an ``Instance`` of the module that ``gen.verilog.emit``
 text as ``write_design``); yosys reads that Verilog next to the harness's RTLIL. Every input of
 the accelerator is a free input of the solver (``AnySeq``), the reset included; the harness
 states, on every host stream (every ``lib.stream`` port, ``host_streams``), the stream rules
-(``StreamRules``: asserted on the outputs, assumed of the host on the inputs) and what the ``rtl.top.Accelerator`` docstring promises:
+(``StreamRules``: asserted on the outputs, assumed of the host on the inputs) and what the
+``rtl.top.Accelerator`` docstring promises:
 
 - ``pixels``: ready only in the input phase, and exactly C*H*W transfers per inference (the
   design takes a pixel exactly on valid & ready);
@@ -15,8 +16,8 @@ states, on every host stream (every ``lib.stream`` port, ``host_streams``), the 
 """
 
 from amaranth.asserts import AnySeq
-from amaranth.hdl import (Assert, Assume, Cover, ClockSignal, Elaboratable, Format, Instance, Module,
-                          ResetSignal, Signal, Value)
+from amaranth.hdl import (Assert, Assume, ClockSignal, Cover, Elaboratable, Format, Instance,
+                          Module, ResetSignal, Signal, Value)
 from amaranth.lib import stream, wiring
 
 from gen.verilog import emit
@@ -43,6 +44,8 @@ class AcceleratorHarness(Elaboratable):
 
     ``verilog``: the design's Verilog (default: ``gen.verilog.emit`` of ``Accelerator(config)``;
     a test passes a mutated text to see a check fail). ``module``: its top module name.
+    ``loads``: whether the host may load memory words (False: ``load.valid`` is assumed low, the
+    memories keep the generated network).
     """
 
     def __init__(self, config, *, module="snn_accel", verilog=None, loads=True):

@@ -18,7 +18,7 @@ only to a depth.
 from types import SimpleNamespace
 
 from amaranth.asserts import AnySeq
-from amaranth.hdl import Assert, Elaboratable, Module, Signal, Value
+from amaranth.hdl import Assert, Elaboratable, Module, Value
 from amaranth.lib import data
 
 from rtl.events import event_layout

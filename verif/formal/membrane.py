@@ -132,7 +132,8 @@ class MembraneHarness(Elaboratable):
         # -- the sequencer's guarantees ------------------------------------------------------
         # operations in flight (issued, not written back), as the core's stages B..E
         issued = core.op.valid & ~core.fire_phase
-        stage = [{"valid": Signal(name=f"h{x}_valid"), "maddr": Signal(range(D), name=f"h{x}_maddr"),
+        stage = [{"valid": Signal(name=f"h{x}_valid"),
+                  "maddr": Signal(range(D), name=f"h{x}_maddr"),
                   "inc": Signal(wide, name=f"h{x}_inc")} for x in "bcde"]
         m.d.sync += [stage[0]["valid"].eq(issued), stage[0]["maddr"].eq(core.op.p.maddr),
                      stage[0]["inc"].eq(increment)]
