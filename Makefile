@@ -21,7 +21,7 @@ BOARD  ?= icebreaker
 SETUP_STAMP := .venv/.setup-stamp
 TRAIN_STAMP := .venv/.train-stamp
 
-.PHONY: help setup run eval train verilog lint test sim regress synth synth-sweep \
+.PHONY: help setup run eval train verilog lint test sim regress formal synth synth-sweep \
         bitstream bench clean distclean
 
 help: ## list the targets (this text)
@@ -61,6 +61,9 @@ sim: $(SETUP_STAMP) ## one cocotb test: TEST=name SIM=icarus|verilator WAVES=1 S
 
 regress: $(SETUP_STAMP) ## long regression: random layers, 1,000 real images (build/regress/)
 	$(PY) -m verif.regress
+
+formal: $(SETUP_STAMP) ## formal checks (SymbiYosys + z3): what each proves, mode, depth, time
+	$(PY) -m verif.formal
 
 synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
 	$(PY) -m gen.synth --target $(TARGET) --net $(NET) --p $(P)

