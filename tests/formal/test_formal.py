@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The formal checks of ``verif.formal.checks`` that CI runs, and mutants that each must fail.
 
 Each check runs SymbiYosys (YoWASP yosys + smtbmc, z3) with a timeout; a counterexample, an

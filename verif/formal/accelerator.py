@@ -21,7 +21,7 @@ from amaranth.hdl import (Assert, Assume, ClockSignal, Cover, Elaboratable, Form
 from amaranth.lib import stream, wiring
 
 from gen.verilog import emit
-from rtl.sequencer import Phase
+from rtl.layouts import Phase
 from rtl.top import Accelerator
 
 from .stream_rules import ENVIRONMENT, PRODUCER, StreamRules

@@ -21,9 +21,10 @@ from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Elaboratable, Module, Value
 from amaranth.lib import data
 
-from rtl.events import event_layout
+from rtl.layouts import event_layout
 from rtl.input_encoder import InputEncoder
-from rtl.sequencer import LayerSequencer, Phase
+from rtl.layouts import Phase
+from rtl.sequencer import LayerSequencer
 from rtl.spike_emitter import SpikeEmitter
 
 from .stream_rules import ENVIRONMENT, PRODUCER, StreamRules

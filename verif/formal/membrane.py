@@ -112,15 +112,15 @@ class MembraneHarness(Elaboratable):
         max_bias = Array(Const(b, range(max(b for _, b in self._limits) + 1))
                          for _, b in self._limits)[layer]
         # -- free inputs -----------------------------------------------------------------------
-        for port in (core.op.valid, core.op.p, core.fire_phase, core.fire_advance,
-                     core.fire_valid, core.fire_maddr, core.param.valid, core.param.p):
+        for port in (core.op.valid, core.op.p, core.fire.phase, core.fire.advance,
+                     core.fire.valid, core.fire.maddr, core.param.valid, core.param.p):
             m.d.comb += port.eq(AnySeq(len(Value.cast(port))))
         m.d.comb += core.weight_load.valid.eq(0)  # the weight memory keeps every code
         m.d.comb += Assume(core.op.p.k < T)
         # the membrane memory has no reset (the sequencer clears it): the check runs from the
         # initial state without a reset
         m.d.comb += Assume(~ResetSignal())
-        m.d.comb += Assume(~core.fire_valid | core.fire_phase)
+        m.d.comb += Assume(~core.fire.valid | core.fire.phase)
         bias = core.param.p.bias
         m.d.comb += Assume(~core.param.valid | within(bias, max_bias))
 
@@ -131,7 +131,7 @@ class MembraneHarness(Elaboratable):
 
         # -- the sequencer's guarantees ------------------------------------------------------
         # operations in flight (issued, not written back), as the core's stages B..E
-        issued = core.op.valid & ~core.fire_phase
+        issued = core.op.valid & ~core.fire.phase
         stage = [{"valid": Signal(name=f"h{x}_valid"),
                   "maddr": Signal(range(D), name=f"h{x}_maddr"),
                   "inc": Signal(wide, name=f"h{x}_inc")} for x in "bcde"]
@@ -141,23 +141,23 @@ class MembraneHarness(Elaboratable):
             m.d.sync += [nxt[k].eq(prev[k]) for k in ("valid", "maddr", "inc")]
         in_flight = Cat(*(s["valid"] for s in stage)).any()
         fire_prev = Signal(name="fire_phase_prev")
-        m.d.sync += fire_prev.eq(core.fire_phase)
-        m.d.comb += Assume(~(core.fire_phase & ~fire_prev) | ~in_flight)
+        m.d.sync += fire_prev.eq(core.fire.phase)
+        m.d.comb += Assume(~(core.fire.phase & ~fire_prev) | ~in_flight)
         # the fire pipeline's steps in flight (read issued / membrane registered)
         f1_valid = self.probes["probe_fire1_valid"]
         f1_maddr = self.probes["probe_fire1_maddr"]
         f2_valid = self.probes["probe_fire2_valid"]
-        m.d.comb += Assume(~(~core.fire_phase & fire_prev) | ~(f1_valid | f2_valid))
+        m.d.comb += Assume(~(~core.fire.phase & fire_prev) | ~(f1_valid | f2_valid))
         fired = Signal(D, name="fired")  # addresses read in this fire phase
-        step = core.fire_phase & core.fire_advance & core.fire_valid
-        with m.If(~core.fire_phase):
+        step = core.fire.phase & core.fire.advance & core.fire.valid
+        with m.If(~core.fire.phase):
             m.d.sync += fired.eq(0)
         with m.Elif(step):
-            m.d.sync += fired.eq(fired | (1 << core.fire_maddr))
-        m.d.comb += Assume(~step | ~fired.bit_select(core.fire_maddr, 1))
-        m.d.comb += Assert(~(core.fire_phase & f1_valid) | fired.bit_select(f1_maddr, 1),
+            m.d.sync += fired.eq(fired | (1 << core.fire.maddr))
+        m.d.comb += Assume(~step | ~fired.bit_select(core.fire.maddr, 1))
+        m.d.comb += Assert(~(core.fire.phase & f1_valid) | fired.bit_select(f1_maddr, 1),
                            "fire: the step in flight reads an address not read in this phase")
-        m.d.comb += Assume(core.fire_maddr < D)
+        m.d.comb += Assume(core.fire.maddr < D)
 
         # -- per address: operations since the last read, and their exact sum ---------------
         # ``ops`` counts the operations written back, ``exact`` sums their increments; an
@@ -178,7 +178,7 @@ class MembraneHarness(Elaboratable):
             with m.If(last["valid"] & (last["maddr"] == a)):
                 m.d.sync += [exact[a].eq(exact[a] + last["inc"]), ops[a].eq(ops[a] + 1)]
             # the fire step's second advance writes the membrane back to zero
-            with m.If(core.fire_phase & core.fire_advance & f1_valid & (f1_maddr == a)):
+            with m.If(core.fire.phase & core.fire.advance & f1_valid & (f1_maddr == a)):
                 m.d.sync += [exact[a].eq(0), ops[a].eq(0)]
             m.d.comb += [
                 Assert(self.probes[f"probe_membrane_{a}"] == exact[a],
@@ -195,16 +195,16 @@ class MembraneHarness(Elaboratable):
         read = Signal(wide, name="read_exact")  # the exact U the fire step read
         expect = Signal(wide, name="value_exact")
         known = Signal(name="value_known")
-        with m.If(core.fire_advance):
+        with m.If(core.fire.advance):
             with m.If(f1_valid):
                 m.d.sync += read.eq(Array(exact)[f1_maddr])
             with m.If(f2_valid):
                 m.d.sync += [expect.eq(read + bias_reg), known.eq(1)]
         # the fire pipeline holds steps only in the fire phase; a step's read waits in the read
         # port until the next advance
-        m.d.comb += Assert(core.fire_phase | ~(f1_valid | f2_valid),
+        m.d.comb += Assert(core.fire.phase | ~(f1_valid | f2_valid),
                            "fire: a step in flight outside the fire phase")
-        with m.If(core.fire_phase & f1_valid):
+        with m.If(core.fire.phase & f1_valid):
             m.d.comb += Assert(self.probes["probe_read_data"] == Array(exact)[f1_maddr],
                                "fire: the membrane read differs from the exact sum")
         with m.If(f2_valid):
