@@ -65,8 +65,8 @@ regress: $(SETUP_STAMP) ## long regression: random layers, 1,000 real images (bu
 synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
 	$(PY) -m gen.synth --target $(TARGET) --net $(NET) --p $(P)
 
-synth-sweep: $(SETUP_STAMP) ## area/Fmax against P
-	$(PY) -m gen.synth --sweep
+synth-sweep: $(SETUP_STAMP) ## area/Fmax against P [TARGETS=generic,ecp5 without the SKY130 PDK]
+	$(PY) -m gen.synth --sweep $(if $(TARGETS),--targets $(TARGETS))
 
 bitstream: $(SETUP_STAMP) ## board build BOARD=icebreaker|ice40-hx8k-evn|ulx3s-85f
 	$(PY) -m gen.board --board $(BOARD) --net $(NET)
