@@ -68,8 +68,8 @@ formal: $(SETUP_STAMP) ## formal checks (SymbiYosys + z3): what each proves, mod
 synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
 	$(PY) -m gen.synth --target $(TARGET) --net $(NET) --p $(P)
 
-synth-sweep: $(SETUP_STAMP) ## area/Fmax against P
-	$(PY) -m gen.synth --sweep
+synth-sweep: $(SETUP_STAMP) ## area/Fmax against P [TARGETS=generic,ecp5 without the SKY130 PDK]
+	$(PY) -m gen.synth --sweep $(if $(TARGETS),--targets $(TARGETS))
 
 bitstream: $(SETUP_STAMP) ## board build BOARD=icebreaker|ice40-hx8k-evn|ulx3s-85f
 	$(PY) -m gen.board --board $(BOARD) --net $(NET)

@@ -60,10 +60,12 @@ def write_sweep(out_dir, net, rows, targets):
         g, s, e = r.get("generic", {}), r.get("sky130", {}), r.get("ecp5", {})
         mhz = (f"{fmt(s['achieved_mhz_ideal'])} / {fmt(s['achieved_mhz_routed'])}"
                if s else "-")
+        slack = [f"{s[k]:+.3f}" if k in s else "-"
+                 for k in ("worst_slack_ns_ideal", "worst_slack_ns_routed")]
         md.append("| " + " | ".join(fmt(x) for x in (
             r["cores"], g.get("cells"), g.get("flip_flops"), g.get("memory_bits"),
-            s.get("logic_kge"), s.get("memory_um2_est"), s.get("worst_slack_ns_ideal"),
-            s.get("worst_slack_ns_routed"), mhz, e.get("device"),
+            s.get("logic_kge"), round(s["memory_um2_est"]) if s else None, *slack, mhz,
+            e.get("device"),
             e.get("placed_trellis_comb"), e.get("placed_slices"), e.get("luts"), e.get("brams"),
             e.get("fmax_mhz"))) + " |")
     if routed:
