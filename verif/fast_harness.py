@@ -12,12 +12,13 @@ the cocotb testbenches (``verif.scoreboard.expect`` / ``check``).
         item.ok, item.message, item.prediction, item.cycles    # a Checked per image,
                                                                # then the RunTotals
 
-One executable per design: ``build/fast/<top>-<hash>/fast_tb``, where the hash covers the
+One executable per design: ``build/fast/<network>-p<P>-<hash>/fast_tb`` (beside ``design/``,
+the files ``python -m gen`` wrote, and ``build.log``), where the hash covers the
 Verilog, the harness source, the Verilator version and the build flags, so a rebuilt design or
 an edited harness is compiled again and anything else is reused (a lock file keeps two
 processes from compiling the same design at once). The C++ is compiled with ``-O2``,
-``--x-assign fast --x-initial fast``, without waveform tracing unless ``waves=True``, with at
-most two compiler jobs.
+``--x-assign fast --x-initial fast``, without waveform tracing unless ``waves=True`` (then
+``check(..., waves_file="x.fst")`` dumps an FST), with at most two compiler jobs.
 
 Host behaviour (seeded): ``ready_prob`` < 1 drops ``ready`` of the scores, prediction and trace
 streams at random (back-pressure), ``valid_prob`` < 1 leaves random gaps in the pixel stream.
@@ -28,7 +29,6 @@ stalls); events, scores and the prediction are checked always.
 import contextlib
 import fcntl
 import hashlib
-import os
 import shutil
 import struct
 import subprocess
@@ -120,11 +120,9 @@ class Job:
     def __init__(self, load_words_per_item):
         self._parts = [_MAGIC]
         self._load_words = load_words_per_item
-        self.commands = []   # (op, count) in order, to pair with the records
 
     def reset(self, cycles=2):
         self._parts.append(struct.pack("<2Q", _OP_RESET, cycles))
-        self.commands.append((_OP_RESET, 1))
         return self
 
     def load(self, payloads, *, valid_prob=1.0, seed=0):
@@ -135,7 +133,6 @@ class Job:
                 words[i, w] = (int(v) >> (64 * w)) & (2**64 - 1)
         self._parts += [struct.pack("<2QdQ", _OP_LOAD, len(payloads), valid_prob, seed),
                         words.tobytes()]
-        self.commands.append((_OP_LOAD, 1))
         return self
 
     def images(self, images, *, ready_prob=1.0, valid_prob=1.0, seed=0, max_cycles):
@@ -145,7 +142,6 @@ class Job:
         raw += b"\0" * (-len(raw) % 8)
         self._parts += [struct.pack("<3QddQQ", _OP_IMAGES, x.shape[0], x.shape[1], ready_prob,
                                     valid_prob, seed, int(max_cycles)), raw]
-        self.commands.append((_OP_IMAGES, x.shape[0]))
         return self
 
     def bytes(self):
@@ -229,10 +225,12 @@ class FastHarness:
         flags = ["--cc", "--exe", "--build", "-j", str(BUILD_JOBS), "--prefix", "Vdut",
                  "--top-module", TOP, "-O3", "--x-assign", "fast", "--x-initial", "fast",
                  "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                 # the model's per-cycle code and the harness at CXX_OPT; its run-once
-                 # initialisation (large for the weight memories) at -O1, which compiles faster
-                 "-MAKEFLAGS", f"OPT_FAST={self.opt}", "-MAKEFLAGS",
-                 f"OPT_SLOW={min(self.opt, '-O1')}", "-MAKEFLAGS", f"OPT_GLOBAL={self.opt}"]
+                 # the model's per-cycle code and the harness at ``opt``; its run-once
+                 # initialisation (large for the weight memories) at most at -O1, which
+                 # compiles faster
+                 "-MAKEFLAGS", f"OPT_FAST={self.opt}",
+                 "-MAKEFLAGS", f"OPT_SLOW={'-O0' if self.opt == '-O0' else '-O1'}",
+                 "-MAKEFLAGS", f"OPT_GLOBAL={self.opt}"]
         if self.trace_port:
             flags += ["-CFLAGS", "-DTRACE_PORT"]
         if self.waves:
@@ -307,9 +305,10 @@ class FastHarness:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 yield from self._records(proc.stdout, t0)
+            except BaseException:  # the reader stopped early or failed: stop the harness
+                proc.kill()
+                raise
             finally:
-                if proc.poll() is None:
-                    proc.kill()
                 err = proc.stderr.read().decode(errors="replace").strip()
                 proc.stdout.close()
                 proc.stderr.close()
@@ -340,8 +339,10 @@ class FastHarness:
                 (index, status, start, end, sim_ns, cpu_ns, prediction, n_ph, n_sc,
                  n_tr) = (int(v) for v in words(10))
                 phases = words(3 * n_ph).reshape(n_ph, 3)
-                scores = words((1 + self._score_words) * n_sc).reshape(n_sc, -1)
-                trace = words((1 + self._trace_words) * n_tr).reshape(n_tr, -1)
+                scores = words((1 + self._score_words) * n_sc).reshape(
+                    n_sc, 1 + self._score_words)
+                trace = words((1 + self._trace_words) * n_tr).reshape(
+                    n_tr, 1 + self._trace_words)
                 obs = self._observation(phases, scores, trace, prediction, status, end)
                 self._max_seen = max(self._max_seen, end - start)
                 yield ImageRecord(index=index, hung=bool(status), observation=obs,
@@ -377,7 +378,7 @@ class FastHarness:
 
     # -- check ----------------------------------------------------------------------------
 
-    def check(self, steps):
+    def check(self, steps, *, waves_file=None):
         """Run ``steps`` (``Images`` and ``Load``, in order, after a reset) in one harness
         process and check every image against the golden model of the network the memories
         hold at that point; yields a ``Checked`` per image (in order), then the ``RunTotals``.
@@ -393,14 +394,17 @@ class FastHarness:
                 continue
             cache = {}
             exp_of = _expectations(step, holds, cache)
-            first = exp_of(0) if len(step.images) else None
-            limit = self.max_cycles(None if first is None else
-                                    sum(a + b for a, b in first.phase_cycles) +
-                                    step.images[0].size)
+            limit = step.max_cycles
+            if limit is None:
+                first = exp_of(0) if len(step.images) else None
+                limit = self.max_cycles(None if first is None else
+                                        sum(a + b for a, b in first.phase_cycles) +
+                                        step.images[0].size)
             job.images(step.images, ready_prob=step.ready_prob, valid_prob=step.valid_prob,
                        seed=step.seed, max_cycles=limit)
             plan.append((step, exp_of))
-        records = (r for r in self.run(job) if not isinstance(r, LoadRecord))
+        records = (r for r in self.run(job, waves_file=waves_file)
+                   if not isinstance(r, LoadRecord))
         for s, (step, exp_of) in enumerate(plan):
             full = step.ready_prob >= 1.0 and step.valid_prob >= 1.0
             j = 0
@@ -412,6 +416,7 @@ class FastHarness:
                             yield later.checked(jj, ok=False, message=later.where(jj) +
                                                 ": not run (an earlier image hung the design)")
                     yield rec
+                    yield from records  # (nothing: lets the harness process be waited for)
                     return
                 j = rec.index + 1
                 yield self._check_one(step, exp_of, rec, full)
@@ -424,8 +429,9 @@ class FastHarness:
         if rec.hung:
             last = rec.observation.phases[-2] if len(rec.observation.phases) > 1 else None
             return step.checked(j, ok=False, expected=e, cycles=rec.cycles, sim_s=rec.sim_s,
-                                cpu_s=rec.cpu_s, hung=True, message=f"{where}: no prediction after {rec.cycles}"
-                                f" cycles (phase, layer {last[1:] if last else None})")
+                                cpu_s=rec.cpu_s, hung=True,
+                                message=f"{where}: no prediction after {rec.cycles} cycles "
+                                        f"(phase, layer {last[1:] if last else None})")
         try:
             check(e, rec.observation, cycles=full)
         except Mismatch as exc:
@@ -454,7 +460,9 @@ class Images:
     """Images streamed one inference after the other, with one host behaviour.
 
     ``indices`` name the images in messages (default 0..N-1); ``expected`` (index -> Expected)
-    replaces the golden model, for tests that show a wrong expectation is caught."""
+    replaces the golden model, for tests that show a wrong expectation is caught;
+    ``max_cycles`` bounds each inference (default: ``FastHarness.max_cycles``), beyond it the
+    design is declared hung."""
     images: np.ndarray
     labels: object = None
     ready_prob: float = 1.0
@@ -463,6 +471,7 @@ class Images:
     indices: object = None
     name: str = ""
     expected: object = None
+    max_cycles: int = None
 
     def __post_init__(self):
         self.images = np.asarray(self.images, dtype=np.uint8)

@@ -27,8 +27,9 @@ Parts (``--parts``, default both):
 Sharding: ``--shard i/N`` (``make regress SHARD=i/N``) runs image positions j with j mod N = i
 of every network, and architectures a with a mod N = i, so every shard gets the same mix of
 networks; each shard writes ``<out>/shard-i-of-N.json``. ``--merge`` sums the shards (all N must
-be present, with the same options) into ``<out>/summary.json`` and ``<out>/summary.md``. An
-unsharded run writes both directly. Exit status 1 if any image differs from the golden model.
+be present, with the same options) into ``<out>/summary.json`` and ``<out>/summary.md``
+(``make regress-merge``). An unsharded run writes the summary directly. Exit status 1 if any
+image differs from the golden model.
 
 Speed: the harness reports the cycles it simulated, the wall time spent clocking the model and
 the CPU time of the harness process in that time; cycles/s are given on both (the wall figure
@@ -162,7 +163,7 @@ def run_network(name, args, shard, progress):
     for res in harness.check(steps):
         if isinstance(res, FH.RunTotals):
             item["wall_s"] = round(time.monotonic() - t0, 2)
-            break
+            continue
         full = res.step is steps[0]
         c = item["full" if full else "bp"]
         c["images"] += 1
@@ -217,7 +218,7 @@ def run_arch(a, args, progress):
     equal = [0] * len(configs)
     for res in harness.check(steps):
         if isinstance(res, FH.RunTotals):
-            break
+            continue
         item["images"] += 1
         item["equal"] += res.ok
         item["cycles"] += res.cycles
@@ -335,7 +336,8 @@ def merge(shards):
                              f"{FORMAT}")
         if s["shard"][1] != n or s["options"] != opts:
             raise UsageError(f"shard {s['shard'][0]}/{s['shard'][1]} was run with other "
-                             "options or another N than the first file")
+                             f"options or another N than shard {shards[0]['shard'][0]}/{n} "
+                             "(remove the shard files of older runs)")
         if s["shard"][0] in seen:
             raise UsageError(f"shard {s['shard'][0]}/{n} given twice")
         seen[s["shard"][0]] = s
@@ -520,13 +522,13 @@ def main(argv=None):
         print(f"verif.regress: {why}", file=sys.stderr)
         return 2
     result = run_shard(args, shard)
-    path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
-    atomic_write(path, json.dumps(result, indent=1) + "\n")
-    print(f"written {path}")
     if shard[1] == 1:
         summary = merge([result])
         _write_summary(summary, out)
         return 0 if summary["passed"] else 1
+    path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
+    atomic_write(path, json.dumps(result, indent=1) + "\n")
+    print(f"written {path}")
     passed = _passed(result["networks"], result["layers"], complete=False)
     print(f"shard {shard[0]}/{shard[1]}: {'PASS' if passed else 'FAIL'}; merge all shards with "
           f"python -m verif.regress --merge {out}/shard-*-of-{shard[1]}.json")

@@ -21,9 +21,10 @@
 //   RESET  [1, start_cycle, end_cycle]
 //   LOAD   [2, n, start_cycle, end_cycle, loaded]
 //   IMAGE  [3, index, status, start_cycle, end_cycle, sim_ns, cpu_ns, prediction, n_phases,
-//           n_scores, n_trace] then n_phases * [cycle, phase, layer], n_scores * [cycle, SCORE_WORDS
-//           words], n_trace * [cycle, TRACE_WORDS words]; status 0 = prediction taken,
-//           1 = no prediction within max_cycles (the job stops there: the DUT is mid-inference)
+//           n_scores, n_trace] then n_phases * [cycle, phase, layer], n_scores * [cycle,
+//           score payload words], n_trace * [cycle, trace payload words] (a payload takes
+//           ceil(width / 64) words); status 0 = prediction taken, 1 = no prediction within
+//           max_cycles (the job stops there: the DUT is mid-inference)
 //   END    [0, cycles, sim_ns, cpu_ns]
 // sim_ns is the wall time spent clocking the model (output writes excluded), cpu_ns the CPU time
 // of this process in the same intervals (the speed figure that other jobs on the machine do not
