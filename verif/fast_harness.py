@@ -29,6 +29,7 @@ stalls); events, scores and the prediction are checked always.
 import contextlib
 import fcntl
 import hashlib
+import os
 import shutil
 import struct
 import subprocess
@@ -298,23 +299,32 @@ class FastHarness:
         with tempfile.TemporaryDirectory(prefix="fast_tb-") as tmp:
             path = Path(tmp) / "job.bin"
             atomic_write(path, job.bytes())
-            cmd = [str(self.executable), str(path)]
+            # results through a pipe of their own: Verilator prints its messages on stdout
+            read_fd, write_fd = os.pipe()
+            cmd = [str(self.executable), str(path), "--results-fd", str(write_fd)]
             if waves_file:
                 cmd += ["--waves", str(waves_file)]
             t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            try:
-                yield from self._records(proc.stdout, t0)
-            except BaseException:  # the reader stopped early or failed: stop the harness
-                proc.kill()
-                raise
-            finally:
-                err = proc.stderr.read().decode(errors="replace").strip()
-                proc.stdout.close()
-                proc.stderr.close()
-                rc = proc.wait()
+            with open(Path(tmp) / "harness.log", "w+b") as log:
+                try:
+                    proc = subprocess.Popen(cmd, pass_fds=(write_fd,), stdout=log,
+                                            stderr=subprocess.STDOUT)
+                finally:
+                    os.close(write_fd)
+                stream = os.fdopen(read_fd, "rb")
+                try:
+                    yield from self._records(stream, t0)
+                except BaseException:  # the reader stopped early or failed: stop the harness
+                    proc.kill()
+                    raise
+                finally:
+                    stream.close()
+                    rc = proc.wait()
+                log.seek(0)
+                messages = log.read().decode(errors="replace").strip()
             if rc:
-                raise HarnessError(f"{self.executable.name} exited {rc}: {err}")
+                raise HarnessError(f"{self.executable.name} exited {rc}: "
+                                   f"{messages.splitlines()[-1] if messages else ''}")
 
     def _records(self, stream, t0):
         def words(n):

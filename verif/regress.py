@@ -389,10 +389,14 @@ def _rate(cycles, secs):
 
 
 def markdown(s):
+    wall = (f"wall {s['wall_s_sum']:.0f} s" if s["shards"] == 1 else
+            f"{s['shards']} shards, wall {s['wall_s_sum']:.0f} s summed over the shards, "
+            f"{s['wall_s_max']:.0f} s for the longest")
+    builds = [i["build_s"] for i in s["networks"] + s["layers"] if i.get("build_s")]
     L = ["# RTL regression (direct Verilator harness)", "",
-         f"{s['date']}; seed {s['options']['seed']}, P = {s['options']['cores']}, "
-         f"{s['shards']} shard(s); wall {s['wall_s_sum']:.0f} s summed over the shards"
-         + (f", {s['wall_s_max']:.0f} s for the longest" if s["shards"] > 1 else ""), ""]
+         f"{s['date']}; seed {s['options']['seed']}, P = {s['options']['cores']} for the "
+         f"shipped networks; {wall} (of which {sum(builds):.0f} s compiling "
+         f"{len(builds)} harness(es); the others were reused from build/fast).", ""]
     loads = [h["load_start"][0] for h in s["host"]] + [h["load_end"][0] for h in s["host"]]
     L += [f"Machine: {s['host'][0]['cpus']} CPUs, load average {min(loads):.1f} to "
           f"{max(loads):.1f} during the run; {s['host'][0]['verilator']}. Cycles/s (wall) is "

@@ -5,7 +5,7 @@
 // prediction, trace, load streams; phase, layer; clk, rst). TRACE_PORT is defined when the design
 // has the trace stream.
 //
-// Usage: fast_tb JOB [--waves FILE]
+// Usage: fast_tb JOB [--results-fd N] [--waves FILE]
 //
 // JOB is a binary command file written by verif/fast_harness.py (every field a little-endian
 // uint64 unless said otherwise; probabilities are IEEE doubles):
@@ -17,7 +17,9 @@
 //                    n * pixels bytes (uint8), zero-padded to a multiple of 8
 //   END      (op 0)
 //
-// Results go to stdout as records of uint64 words, one per command, in order:
+// Results go to file descriptor N (default: stdout; Verilator's own messages go to stdout, so
+// the Python side passes a pipe of its own) as records of uint64 words, one per command, in
+// order:
 //   RESET  [1, start_cycle, end_cycle]
 //   LOAD   [2, n, start_cycle, end_cycle, loaded]
 //   IMAGE  [3, index, status, start_cycle, end_cycle, sim_ns, cpu_ns, prediction, n_phases,
@@ -43,6 +45,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "Vdut.h"
 #include "verilated.h"
@@ -136,7 +140,8 @@ class Job {
 
 class Bench {
   public:
-    Bench(VerilatedContext* ctx, const char* waves) : ctx_(ctx), dut_(new Vdut{ctx}) {
+    Bench(VerilatedContext* ctx, FILE* out, const char* waves)
+        : ctx_(ctx), out_(out), dut_(new Vdut{ctx}) {
 #if VM_TRACE
         if (waves) {
             ctx_->traceEverOn(true);
@@ -217,7 +222,7 @@ class Bench {
 
     void end() {
         emit({0, cycle_, sim_ns_, cpu_ns_});
-        std::fflush(stdout);
+        std::fflush(out_);
     }
 
   private:
@@ -233,24 +238,29 @@ class Bench {
     }
     void settle() {
         dut_->eval();
+        dump();
+    }
+    void dump() {  // one dump per time step (FST warns about a second one at the same time)
 #if VM_TRACE
-        if (fst_) fst_->dump(ctx_->time());
+        if (fst_ && (!dumped_ || ctx_->time() > last_dump_)) {
+            fst_->dump(ctx_->time());
+            dumped_ = true;
+            last_dump_ = ctx_->time();
+        }
 #endif
     }
     void edge() {  // rising edge; the clock falls again with the next settle()
         dut_->clk = 1;
         ctx_->timeInc(5);
         dut_->eval();
-#if VM_TRACE
-        if (fst_) fst_->dump(ctx_->time());
-#endif
+        dump();
         ctx_->timeInc(5);
         dut_->clk = 0;
         ++cycle_;
     }
     void emit(std::initializer_list<uint64_t> words) { emit(std::vector<uint64_t>(words)); }
     void emit(const std::vector<uint64_t>& words) {
-        if (std::fwrite(words.data(), 8, words.size(), stdout) != words.size())
+        if (std::fwrite(words.data(), 8, words.size(), out_) != words.size())
             die("cannot write results (the reader went away)");
     }
 
@@ -321,14 +331,17 @@ class Bench {
         emit(phases_);
         emit(scores_);
         emit(trace_);
-        std::fflush(stdout);  // the reader checks and shows progress image by image
+        std::fflush(out_);  // the reader checks and shows progress image by image
         return status == 0;
     }
 
     VerilatedContext* ctx_;
+    FILE* out_;
     std::unique_ptr<Vdut> dut_;
 #if VM_TRACE
     std::unique_ptr<VerilatedFstC> fst_;
+    bool dumped_ = false;
+    uint64_t last_dump_ = 0;
 #endif
     uint64_t cycle_ = 0, sim_ns_ = 0, cpu_ns_ = 0;
     std::vector<uint64_t> phases_, scores_, trace_;
@@ -337,24 +350,30 @@ class Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const char* usage = "usage: fast_tb JOB [--results-fd N] [--waves FILE]";
     const char* job_path = nullptr;
     const char* waves = nullptr;
+    int results_fd = STDOUT_FILENO;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--waves") == 0 && i + 1 < argc) {
             waves = argv[++i];
+        } else if (std::strcmp(argv[i], "--results-fd") == 0 && i + 1 < argc) {
+            results_fd = std::atoi(argv[++i]);
         } else if (argv[i][0] == '-' || job_path) {
-            die(std::string("usage: fast_tb JOB [--waves FILE] (unexpected '") + argv[i] + "')");
+            die(std::string(usage) + " (unexpected '" + argv[i] + "')");
         } else {
             job_path = argv[i];
         }
     }
-    if (!job_path) die("usage: fast_tb JOB [--waves FILE]");
+    if (!job_path) die(usage);
+    FILE* out = results_fd == STDOUT_FILENO ? stdout : fdopen(results_fd, "wb");
+    if (!out) die("--results-fd: cannot open file descriptor " + std::to_string(results_fd));
     static char outbuf[1 << 20];
-    std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
     Job job(job_path);
     auto ctx = std::make_unique<VerilatedContext>();
     {
-        Bench bench(ctx.get(), waves);
+        Bench bench(ctx.get(), out, waves);
         bool running = true;
         while (running) {
             switch (job.u64()) {
@@ -367,5 +386,6 @@ int main(int argc, char** argv) {
         }
         bench.end();
     }
+    if (out != stdout) std::fclose(out);
     return 0;
 }
