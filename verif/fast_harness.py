@@ -31,6 +31,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -269,12 +270,12 @@ class FastHarness:
                 with open(log, "w") as f:
                     f.write(" ".join(cmd) + "\n")
                     f.flush()
-                    res = subprocess.run(cmd, cwd=tmp, stdout=f, stderr=subprocess.STDOUT)
-                if res.returncode or not (tmp / "fast_tb").exists():
+                    rc = _run_group(cmd, cwd=tmp, stdout=f, stderr=subprocess.STDOUT)
+                if rc or not (tmp / "fast_tb").exists():
                     keep = root / f"failed-{bdir.name}.log"
                     shutil.copy(log, keep)
                     raise BuildError(f"Verilator build of {self.config.network.name} failed "
-                                     f"(exit {res.returncode}); see {keep}")
+                                     f"(exit {rc}); see {keep}")
                 shutil.rmtree(tmp / "obj")  # only the executable is reused
             self.build_s = time.monotonic() - t0
         return bdir
@@ -518,6 +519,19 @@ def _join(words):
     for i, w in enumerate(words):
         v |= int(w) << (64 * i)
     return v
+
+
+def _run_group(cmd, **kw):
+    """Run ``cmd`` in a process group of its own and wait; if we are interrupted, the whole
+    group (Verilator, make, the compilers) is stopped, not only its first process."""
+    proc = subprocess.Popen(cmd, start_new_session=True, **kw)
+    try:
+        return proc.wait()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
 
 
 @contextlib.contextmanager

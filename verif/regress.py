@@ -38,8 +38,11 @@ depends on what else the machine runs: the load average is recorded).
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -229,14 +232,15 @@ def run_arch(a, args, progress):
     item["networks_equal"] = sum(e == 4 for e in equal)
     item["wall_s"] = round(time.monotonic() - t0, 2)
     progress.step(f"layers {kind}", item["equal"] == item["images"],
-                  images=item["images"])
+                  images=item["images"], line=True)
     return item
 
 
 # -- progress ------------------------------------------------------------------------------------
 
 class Progress:
-    """A tqdm bar on a terminal, else one line per ``every`` images (and per note)."""
+    """A tqdm bar on a terminal, else one line per ``every`` images, per random architecture
+    and per note."""
 
     def __init__(self, total, *, every=100, stream=sys.stderr):
         self.total, self.done, self.failed, self.every = total, 0, 0, every
@@ -247,14 +251,16 @@ class Progress:
             from tqdm import tqdm
             self.bar = tqdm(total=total, unit="img", file=stream, dynamic_ncols=True)
 
-    def step(self, what, ok, images=1):
+    def step(self, what, ok, images=1, line=False):
+        """``images`` more done (``ok``: all equal); ``line``: print a line now (one per
+        chunk of work) rather than every ``every`` images."""
         self.done += images
         self.failed += 0 if ok else 1
         if self.bar is not None:
             self.bar.set_description(what)
             self.bar.set_postfix(failed=self.failed, refresh=False)
             self.bar.update(images)
-        elif self.done - self._last >= self.every or self.done == self.total:
+        elif line or self.done - self._last >= self.every or self.done == self.total:
             self._last = self.done
             print(f"regress: {self.done}/{self.total} images ({what}), {self.failed} failed",
                   file=self.stream, flush=True)
@@ -275,7 +281,7 @@ def _planned(args, shard, nets):
     from rtl.config import ConfigError, HardwareConfig
     from golden import network
     total = 0
-    for name in nets:
+    for name in (nets if "images" in args.parts else []):
         net = network.load(name)
         try:
             HardwareConfig(net, cores=args.cores)
@@ -298,7 +304,10 @@ def _options(args):
             "cores": args.cores, "seed": args.seed}
 
 
-def run_shard(args, shard):
+def run_shard(args, shard, checkpoint=None):
+    """Run one shard; with ``checkpoint`` (a path), the results so far are written there after
+    every network and architecture (``"complete": false`` until the end), so that a shard that
+    is stopped keeps what it did."""
     nets = args.nets
     progress = Progress(_planned(args, shard, nets))
     load0 = os.getloadavg()
@@ -307,65 +316,94 @@ def run_shard(args, shard):
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "host": {"cpus": os.cpu_count(), "load_start": [round(v, 2) for v in load0],
                     "verilator": FH.verilator_version()},
-           "networks": [], "layers": []}
+           "networks": [], "layers": [], "complete": False}
+
+    def save(complete=False):
+        out["host"]["load_end"] = [round(v, 2) for v in os.getloadavg()]
+        out["wall_s"] = round(time.monotonic() - t0, 1)
+        out["complete"] = complete
+        if checkpoint is not None:
+            atomic_write(checkpoint, json.dumps(out, indent=1) + "\n")
+
     try:
         if "images" in args.parts:
             for name in nets:
                 out["networks"].append(run_network(name, args, shard, progress))
+                save()
         if "layers" in args.parts:
             for a in range(args.archs):
                 if in_shard(a, shard):
                     out["layers"].append(run_arch(a, args, progress))
+                    save()
     finally:
         progress.close()
-    out["host"]["load_end"] = [round(v, 2) for v in os.getloadavg()]
-    out["wall_s"] = round(time.monotonic() - t0, 1)
+    save(complete=True)
     return out
 
 
 def merge(shards):
-    """One summary from the shard dicts (every shard of one split, same options)."""
+    """One summary from shard dicts run with the same options whose shards i/N partition the
+    work (N may differ: 0/2 with 1/4 and 3/4 is a partition)."""
     if not shards:
         raise UsageError("--merge: no shard files")
-    n = shards[0]["shard"][1]
     opts = shards[0]["options"]
-    seen = {}
     for s in shards:
         if s.get("format") != FORMAT:
             raise UsageError(f"shard {s.get('shard')}: format {s.get('format')}, expected "
                              f"{FORMAT}")
-        if s["shard"][1] != n or s["options"] != opts:
+        if s["options"] != opts:
             raise UsageError(f"shard {s['shard'][0]}/{s['shard'][1]} was run with other "
-                             f"options or another N than shard {shards[0]['shard'][0]}/{n} "
-                             "(remove the shard files of older runs)")
-        if s["shard"][0] in seen:
-            raise UsageError(f"shard {s['shard'][0]}/{n} given twice")
-        seen[s["shard"][0]] = s
-    missing = [i for i in range(n) if i not in seen]
-    if missing:
-        raise UsageError(f"--merge: shard(s) {', '.join(f'{i}/{n}' for i in missing)} missing")
-    order = [seen[i] for i in range(n)]
+                             f"options than shard {shards[0]['shard'][0]}/"
+                             f"{shards[0]['shard'][1]} (remove the shard files of older runs)")
+    period = math.lcm(*(s["shard"][1] for s in shards))
+    if period > 10_000:
+        raise UsageError(f"--merge: shard counts {sorted({s['shard'][1] for s in shards})} "
+                         "are too many to check")
+    cover = [0] * period
+    for s in shards:
+        i, n = s["shard"]
+        for r in range(i, period, n):
+            cover[r] += 1
+    twice = sorted({f"{s['shard'][0]}/{s['shard'][1]}" for s in shards
+                    for r in range(s["shard"][0], period, s["shard"][1]) if cover[r] > 1})
+    if twice:
+        raise UsageError(f"--merge: shards {', '.join(twice)} overlap")
+    if not all(cover):
+        missing = [r for r in range(period) if not cover[r]]
+        raise UsageError(f"--merge: no shard covers positions j with j mod {period} in "
+                         f"{missing[:8]} (shard(s) missing)")
+    order = sorted(shards, key=lambda s: (s["shard"][0] / s["shard"][1]))
+    # (a file without the flag was written only at the end of its shard)
+    incomplete = [f"{s['shard'][0]}/{s['shard'][1]}" for s in order
+                  if not s.get("complete", True)]
     nets = []
-    for k, first in enumerate(order[0]["networks"]):
+    for name in opts["nets"] if "images" in opts["parts"] else []:
+        items = [i for s in order for i in s["networks"] if i["name"] == name]
+        if not items:
+            continue  # no shard got to it (incomplete)
+        first = items[0]
         item = {key: v for key, v in first.items()
                 if key not in ("full", "bp", "failures", "wall_s", "build_s")}
         if first["status"] == "run":
             for part in ("full", "bp"):
                 c = _counts()
-                for s in order:
+                for i in items:
                     for key in c:
-                        c[key] += s["networks"][k][part][key]
+                        c[key] += i[part][key]
                 item[part] = c
-            item["failures"] = [f for s in order for f in s["networks"][k]["failures"]][:20]
-            item["wall_s"] = round(sum(s["networks"][k]["wall_s"] for s in order), 1)
-            item["build_s"] = round(sum(s["networks"][k]["build_s"] for s in order), 1)
+            item["failures"] = [f for i in items for f in i["failures"]][:20]
+            item["wall_s"] = round(sum(i["wall_s"] for i in items), 1)
+            item["build_s"] = round(sum(i["build_s"] for i in items), 1)
         nets.append(item)
     layers = sorted((i for s in order for i in s["layers"]), key=lambda i: i["arch"])
-    return {"format": FORMAT, "shards": n, "options": opts, "date": order[-1]["date"],
+    passed = _passed(nets, layers, complete=True) and not incomplete
+    return {"format": FORMAT, "shards": len(order), "options": opts,
+            "shard_ids": [f"{s['shard'][0]}/{s['shard'][1]}" for s in order],
+            "incomplete": incomplete, "date": max(s["date"] for s in order),
             "host": [s["host"] for s in order], "networks": nets, "layers": layers,
             "wall_s_sum": round(sum(s["wall_s"] for s in order), 1),
             "wall_s_max": max(s["wall_s"] for s in order),
-            "passed": _passed(nets, layers, complete=True)}
+            "passed": passed}
 
 
 def _passed(nets, layers, *, complete):
@@ -390,13 +428,16 @@ def _rate(cycles, secs):
 
 def markdown(s):
     wall = (f"wall {s['wall_s_sum']:.0f} s" if s["shards"] == 1 else
-            f"{s['shards']} shards, wall {s['wall_s_sum']:.0f} s summed over the shards, "
-            f"{s['wall_s_max']:.0f} s for the longest")
+            f"shards {', '.join(s['shard_ids'])}, wall {s['wall_s_sum']:.0f} s summed over "
+            f"the shards, {s['wall_s_max']:.0f} s for the longest")
     builds = [i["build_s"] for i in s["networks"] + s["layers"] if i.get("build_s")]
     L = ["# RTL regression (direct Verilator harness)", "",
          f"{s['date']}; seed {s['options']['seed']}, P = {s['options']['cores']} for the "
          f"shipped networks; {wall} (of which {sum(builds):.0f} s compiling "
          f"{len(builds)} harness(es); the others were reused from build/fast).", ""]
+    if s["incomplete"]:
+        L += [f"**Incomplete**: shard(s) {', '.join(s['incomplete'])} stopped before the end; "
+              "their counts so far are included.", ""]
     loads = [h["load_start"][0] for h in s["host"]] + [h["load_end"][0] for h in s["host"]]
     L += [f"Machine: {s['host'][0]['cpus']} CPUs, load average {min(loads):.1f} to "
           f"{max(loads):.1f} during the run; {s['host'][0]['verilator']}. Cycles/s (wall) is "
@@ -502,8 +543,22 @@ def _validate(args):
             raise UsageError(f"--{name.replace('_', '-')} {v}: must be >= {low}")
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds: builds in progress are stopped, temp files go
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _main(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args):
     out = Path(args.out)
     try:
         if args.merge:
@@ -525,13 +580,12 @@ def main(argv=None):
     if why:
         print(f"verif.regress: {why}", file=sys.stderr)
         return 2
-    result = run_shard(args, shard)
+    path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
+    result = run_shard(args, shard, checkpoint=None if shard[1] == 1 else path)
     if shard[1] == 1:
         summary = merge([result])
         _write_summary(summary, out)
         return 0 if summary["passed"] else 1
-    path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
-    atomic_write(path, json.dumps(result, indent=1) + "\n")
     print(f"written {path}")
     passed = _passed(result["networks"], result["layers"], complete=False)
     print(f"shard {shard[0]}/{shard[1]}: {'PASS' if passed else 'FAIL'}; merge all shards with "

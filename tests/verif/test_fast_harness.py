@@ -254,3 +254,43 @@ def test_back_pressure_images_do_not_depend_on_sharding():
 def test_shipped_networks_all_listed():
     names = regress.shipped_networks()
     assert {"digits", "mnist", "digits-floor", "mnist-ttfs-t4", "digits-rate-t2"} <= set(names)
+
+
+def test_missing_dataset_is_skipped_with_reason(tmp_path, monkeypatch):
+    """Without the MNIST files the mnist networks are listed as skipped, with the reason; no
+    design is built and nothing fails."""
+    monkeypatch.setenv("SNN_DATASETS", str(tmp_path / "empty"))
+    s = _summary(tmp_path, "--parts", "images", "--nets", "mnist,mnist-ttfs-t2", "--limit", "1")
+    assert [i["status"] for i in s["networks"]] == ["skipped", "skipped"]
+    assert all("SNN_DATASETS" in i["reason"] for i in s["networks"])
+    assert s["passed"]
+    assert "| mnist | 8 | round | skipped: mnist:" in (tmp_path / "summary.md").read_text()
+
+
+def _fake_shard(i, n, images, equal, complete=True):
+    opts = {"parts": ["images"], "nets": ["digits"], "limit": None, "bp_every": 4,
+            "archs": 50, "arch_nets": 4, "cores": 8, "seed": 1}
+    counts = dict(regress._counts(), images=images, equal=equal)
+    net = {"name": "digits", "status": "run", "T": 8, "fire_rule": "round", "limit": 8,
+           "full": counts, "bp": regress._counts(), "failures": [], "wall_s": 1.0,
+           "build_s": 0.0}
+    return {"format": regress.FORMAT, "shard": [i, n], "options": opts, "complete": complete,
+            "date": "d", "host": {"cpus": 2, "load_start": [0, 0, 0], "load_end": [0, 0, 0],
+                                  "verilator": "v"},
+            "networks": [net], "layers": [], "wall_s": 1.0}
+
+
+def test_merge_accepts_any_partition_and_refuses_gaps_and_overlaps():
+    """A failed shard i/N can be rerun as finer shards: 0/2 with 1/4 and 3/4 covers the work."""
+    s = regress.merge([_fake_shard(0, 2, 4, 4), _fake_shard(1, 4, 2, 2),
+                       _fake_shard(3, 4, 2, 2)])
+    assert s["networks"][0]["full"]["images"] == 8 and s["passed"]
+    with pytest.raises(regress.UsageError, match="missing"):
+        regress.merge([_fake_shard(0, 2, 4, 4), _fake_shard(1, 4, 2, 2)])
+    with pytest.raises(regress.UsageError, match="overlap"):
+        regress.merge([_fake_shard(0, 2, 4, 4), _fake_shard(1, 2, 4, 4),
+                       _fake_shard(2, 4, 2, 2)])
+    # a shard stopped half-way: counted, but the summary does not pass
+    s = regress.merge([_fake_shard(0, 2, 4, 4), _fake_shard(1, 2, 3, 3, complete=False)])
+    assert s["incomplete"] == ["1/2"] and not s["passed"]
+    assert "**Incomplete**" in regress.markdown(s)
