@@ -17,17 +17,19 @@ SEED   ?=
 WAVES  ?=
 TARGET ?= generic
 BOARD  ?= icebreaker
+SHARD  ?=
+PARTS  ?=
 
 SETUP_STAMP := .venv/.setup-stamp
 TRAIN_STAMP := .venv/.train-stamp
 
-.PHONY: help setup run eval train verilog lint test sim regress formal synth synth-sweep \
+.PHONY: help setup run eval train verilog lint test sim regress regress-merge formal synth synth-sweep \
         bitstream bench clean distclean
 
 help: ## list the targets (this text)
-	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)]"
+	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)] [SHARD=i/N] [PARTS=images,layers]"
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) \
-	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(SETUP_STAMP): pyproject.toml scripts/setup.sh
 	scripts/setup.sh
@@ -59,8 +61,11 @@ test: $(SETUP_STAMP) ## the CI test suite (both simulators), excludes -m slow
 sim: $(SETUP_STAMP) ## one cocotb test: TEST=name SIM=icarus|verilator WAVES=1 SEED=n
 	$(PY) -m verif.sim $(if $(TEST),--test $(TEST)) --sim $(SIM) $(if $(WAVES),--waves) $(if $(SEED),--seed $(SEED))
 
-regress: $(SETUP_STAMP) ## long regression: random layers, 1,000 real images (build/regress/)
-	$(PY) -m verif.regress
+regress: $(SETUP_STAMP) ## RTL vs golden on every TTFS net's held-out split + random layers (Verilator harness; SHARD=i/N PARTS=; build/regress/)
+	$(PY) -m verif.regress $(if $(SHARD),--shard $(SHARD)) $(if $(PARTS),--parts $(PARTS))
+
+regress-merge: $(SETUP_STAMP) ## merge the SHARD=i/N results of make regress into build/regress/summary.md
+	$(PY) -m verif.regress --merge build/regress/shard-*-of-*.json
 
 formal: $(SETUP_STAMP) ## formal checks (SymbiYosys + z3): what each proves, mode, depth, time
 	$(PY) -m verif.formal

@@ -1,0 +1,391 @@
+// Direct Verilator testbench of the generated accelerator top level (no cocotb, no VPI).
+//
+// Built by verif/fast_harness.py with `verilator --cc --exe --build --prefix Vdut`; the top
+// module's ports are the ones `gen.verilog.write_design` lists in manifest.json (pixels, scores,
+// prediction, trace, load streams; phase, layer; clk, rst). TRACE_PORT is defined when the design
+// has the trace stream.
+//
+// Usage: fast_tb JOB [--results-fd N] [--waves FILE]
+//
+// JOB is a binary command file written by verif/fast_harness.py (every field a little-endian
+// uint64 unless said otherwise; probabilities are IEEE doubles):
+//   "SNNJOB1\0"
+//   RESET    (op 1): cycles                      rst high for that many rising edges
+//   LOAD     (op 2): n, valid_prob(double), seed, then n load payloads (LOAD_WORDS words each);
+//                    the words are driven on `load` with random valid gaps until each is taken
+//   IMAGES   (op 3): n, pixels, ready_prob(double), valid_prob(double), seed, max_cycles, then
+//                    n * pixels bytes (uint8), zero-padded to a multiple of 8
+//   END      (op 0)
+//
+// Results go to file descriptor N (default: stdout; Verilator's own messages go to stdout, so
+// the Python side passes a pipe of its own) as records of uint64 words, one per command, in
+// order:
+//   RESET  [1, start_cycle, end_cycle]
+//   LOAD   [2, n, start_cycle, end_cycle, loaded]
+//   IMAGE  [3, index, status, start_cycle, end_cycle, sim_ns, cpu_ns, prediction, n_phases,
+//           n_scores, n_trace] then n_phases * [cycle, phase, layer], n_scores * [cycle,
+//           score payload words], n_trace * [cycle, trace payload words] (a payload takes
+//           ceil(width / 64) words); status 0 = prediction taken, 1 = no prediction within
+//           max_cycles (the job stops there: the DUT is mid-inference)
+//   END    [0, cycles, sim_ns, cpu_ns]
+// sim_ns is the wall time spent clocking the model (output writes excluded), cpu_ns the CPU time
+// of this process in the same intervals (the speed figure that other jobs on the machine do not
+// change).
+//
+// The host side of an inference is the loop of verif/tb_accel.py's Host.infer, cycle for cycle:
+// drive ready/valid for this cycle, settle, sample every handshake, rising edge. Random ready
+// and valid use a seeded xorshift generator; at probability 1 no random number is drawn.
+
+#include <chrono>
+#include <ctime>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "Vdut.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+// Verilator encodes the "__" of the port names (stream__member) as "___05F".
+#define PORT(stream, member) stream##___05F##member
+
+namespace {
+
+// ---- port values of any Verilator width as little-endian 64-bit words -----------------------
+template <class T> constexpr int words_of(const T&) { return 1; }
+template <std::size_t N> constexpr int words_of(const VlWide<N>&) { return int((N + 1) / 2); }
+
+template <class T> void get_words(const T& v, uint64_t* out) { out[0] = uint64_t(v); }
+template <std::size_t N> void get_words(const VlWide<N>& v, uint64_t* out) {
+    for (std::size_t i = 0; i < (N + 1) / 2; ++i) {
+        uint64_t lo = v[2 * i];
+        uint64_t hi = (2 * i + 1 < N) ? uint64_t(v[2 * i + 1]) : 0;
+        out[i] = lo | (hi << 32);
+    }
+}
+template <class T> void set_words(T& v, const uint64_t* in) { v = T(in[0]); }
+template <std::size_t N> void set_words(VlWide<N>& v, const uint64_t* in) {
+    for (std::size_t i = 0; i < N; ++i) v[i] = uint32_t(in[i / 2] >> (32 * (i % 2)));
+}
+
+struct Rng {  // xorshift64*: cheap, seeded, reproducible
+    uint64_t s;
+    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull) {
+        if (!s) s = 1;
+    }
+    double uniform() {
+        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
+        return double((s * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
+    }
+    bool chance(double p) { return p >= 1.0 || uniform() < p; }
+};
+
+[[noreturn]] void die(const std::string& msg) {
+    std::fprintf(stderr, "fast_tb: %s\n", msg.c_str());
+    std::exit(2);
+}
+
+class Job {
+  public:
+    explicit Job(const char* path) {
+        FILE* f = std::fopen(path, "rb");
+        if (!f) die(std::string("cannot open job file ") + path);
+        std::vector<unsigned char> bytes;
+        unsigned char buf[1 << 16];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+        std::fclose(f);
+        if (bytes.size() < 8 || std::memcmp(bytes.data(), "SNNJOB1", 8) != 0)
+            die(std::string(path) + " is not a fast_tb job file");
+        data_ = std::move(bytes);
+        pos_ = 8;
+    }
+    uint64_t u64() {
+        need(8);
+        uint64_t v;
+        std::memcpy(&v, &data_[pos_], 8);
+        pos_ += 8;
+        return v;
+    }
+    double f64() {
+        need(8);
+        double v;
+        std::memcpy(&v, &data_[pos_], 8);
+        pos_ += 8;
+        return v;
+    }
+    const unsigned char* bytes(size_t n) {
+        size_t padded = (n + 7) & ~size_t(7);
+        need(padded);
+        const unsigned char* p = &data_[pos_];
+        pos_ += padded;
+        return p;
+    }
+
+  private:
+    void need(size_t n) {
+        if (pos_ + n > data_.size()) die("job file truncated");
+    }
+    std::vector<unsigned char> data_;
+    size_t pos_ = 0;
+};
+
+class Bench {
+  public:
+    Bench(VerilatedContext* ctx, FILE* out, const char* waves)
+        : ctx_(ctx), out_(out), dut_(new Vdut{ctx}) {
+#if VM_TRACE
+        if (waves) {
+            ctx_->traceEverOn(true);
+            fst_.reset(new VerilatedFstC);
+            dut_->trace(fst_.get(), 99);
+            fst_->open(waves);
+        }
+#else
+        if (waves) die("--waves: this harness was built without tracing (build it with waves)");
+#endif
+        dut_->clk = 0;
+        dut_->rst = 0;
+        dut_->PORT(pixels, valid) = 0;
+        dut_->PORT(load, valid) = 0;
+        dut_->PORT(scores, ready) = 0;
+        dut_->PORT(prediction, ready) = 0;
+#ifdef TRACE_PORT
+        dut_->PORT(trace, ready) = 0;
+#endif
+        settle();
+    }
+    ~Bench() {
+        dut_->final();
+#if VM_TRACE
+        if (fst_) fst_->close();
+#endif
+    }
+
+    void reset(uint64_t cycles) {
+        uint64_t start = cycle_;
+        dut_->rst = 1;
+        for (uint64_t i = 0; i < cycles; ++i) {
+            settle();
+            edge();
+        }
+        dut_->rst = 0;
+        emit({1, start, cycle_});
+    }
+
+    void load(Job& job) {
+        uint64_t n = job.u64();
+        double valid_prob = job.f64();
+        Rng rng(job.u64());
+        const int W = words_of(dut_->PORT(load, payload));
+        std::vector<uint64_t> items(n * W);
+        for (auto& w : items) w = job.u64();
+        uint64_t start = cycle_, loaded = 0;
+        auto t0 = clock_now();
+        auto c0 = cpu_now();
+        dut_->PORT(pixels, valid) = 0;
+        while (loaded < n) {
+            bool valid = rng.chance(valid_prob);
+            dut_->PORT(load, valid) = valid;
+            set_words(dut_->PORT(load, payload), &items[loaded * W]);
+            settle();
+            bool taken = valid && dut_->PORT(load, ready);
+            edge();
+            if (taken) ++loaded;
+        }
+        dut_->PORT(load, valid) = 0;
+        sim_ns_ += clock_now() - t0;
+        cpu_ns_ += cpu_now() - c0;
+        emit({2, n, start, cycle_, loaded});
+    }
+
+    // Runs the images of one IMAGES command; false if one hung (the job stops).
+    bool images(Job& job) {
+        uint64_t n = job.u64(), pixels = job.u64();
+        double ready_prob = job.f64(), valid_prob = job.f64();
+        Rng rng(job.u64());
+        uint64_t max_cycles = job.u64();
+        const unsigned char* all = job.bytes(n * pixels);
+        for (uint64_t i = 0; i < n; ++i)
+            if (!infer(i, all + i * pixels, pixels, ready_prob, valid_prob, rng, max_cycles))
+                return false;
+        return true;
+    }
+
+    void end() {
+        emit({0, cycle_, sim_ns_, cpu_ns_});
+        std::fflush(out_);
+    }
+
+  private:
+    static uint64_t clock_now() {
+        return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count());
+    }
+    static uint64_t cpu_now() {
+        timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+    }
+    void settle() {
+        dut_->eval();
+        dump();
+    }
+    void dump() {  // one dump per time step (FST warns about a second one at the same time)
+#if VM_TRACE
+        if (fst_ && (!dumped_ || ctx_->time() > last_dump_)) {
+            fst_->dump(ctx_->time());
+            dumped_ = true;
+            last_dump_ = ctx_->time();
+        }
+#endif
+    }
+    void edge() {  // rising edge; the clock falls again with the next settle()
+        dut_->clk = 1;
+        ctx_->timeInc(5);
+        dut_->eval();
+        dump();
+        ctx_->timeInc(5);
+        dut_->clk = 0;
+        ++cycle_;
+    }
+    void emit(std::initializer_list<uint64_t> words) { emit(std::vector<uint64_t>(words)); }
+    void emit(const std::vector<uint64_t>& words) {
+        if (std::fwrite(words.data(), 8, words.size(), out_) != words.size())
+            die("cannot write results (the reader went away)");
+    }
+
+    bool infer(uint64_t index, const unsigned char* pix, uint64_t npix, double ready_prob,
+               double valid_prob, Rng& rng, uint64_t max_cycles) {
+        const int SW = words_of(dut_->PORT(scores, payload));
+#ifdef TRACE_PORT
+        const int TW = words_of(dut_->PORT(trace, payload));
+#endif
+        phases_.clear();
+        scores_.clear();
+        trace_.clear();
+        uint64_t pos = 0, start = cycle_, prediction = ~uint64_t(0), status = 0;
+        int last_phase = -1, last_layer = -1;
+        uint64_t w[16];
+        auto t0 = clock_now();
+        auto c0 = cpu_now();
+        while (true) {
+            bool rdy = rng.chance(ready_prob);
+            dut_->PORT(scores, ready) = rdy;
+            dut_->PORT(prediction, ready) = rng.chance(ready_prob);
+#ifdef TRACE_PORT
+            dut_->PORT(trace, ready) = rdy;
+#endif
+            bool more = pos < npix;
+            bool pv = more && rng.chance(valid_prob);
+            dut_->PORT(pixels, valid) = pv;
+            if (more) dut_->PORT(pixels, payload) = pix[pos];
+            settle();
+            int ph = dut_->phase, ly = dut_->layer;
+            if (ph != last_phase || ly != last_layer) {
+                phases_.insert(phases_.end(), {cycle_, uint64_t(ph), uint64_t(ly)});
+                last_phase = ph;
+                last_layer = ly;
+            }
+            if (pv && dut_->PORT(pixels, ready)) ++pos;
+#ifdef TRACE_PORT
+            if (rdy && dut_->PORT(trace, valid)) {
+                trace_.push_back(cycle_);
+                get_words(dut_->PORT(trace, payload), w);
+                trace_.insert(trace_.end(), w, w + TW);
+            }
+#endif
+            if (rdy && dut_->PORT(scores, valid)) {
+                scores_.push_back(cycle_);
+                get_words(dut_->PORT(scores, payload), w);
+                scores_.insert(scores_.end(), w, w + SW);
+            }
+            bool done = dut_->PORT(prediction, valid) && dut_->PORT(prediction, ready);
+            if (done) prediction = dut_->PORT(prediction, payload);
+            edge();
+            if (done) break;
+            if (cycle_ - start > max_cycles) {
+                status = 1;
+                break;
+            }
+        }
+        uint64_t dt = clock_now() - t0, dc = cpu_now() - c0;
+        sim_ns_ += dt;
+        cpu_ns_ += dc;
+#ifdef TRACE_PORT
+        uint64_t ntrace = trace_.size() / (1 + TW);
+#else
+        uint64_t ntrace = 0;
+#endif
+        emit({3, index, status, start, cycle_, dt, dc, prediction, phases_.size() / 3,
+              scores_.size() / (1 + SW), ntrace});
+        emit(phases_);
+        emit(scores_);
+        emit(trace_);
+        std::fflush(out_);  // the reader checks and shows progress image by image
+        return status == 0;
+    }
+
+    VerilatedContext* ctx_;
+    FILE* out_;
+    std::unique_ptr<Vdut> dut_;
+#if VM_TRACE
+    std::unique_ptr<VerilatedFstC> fst_;
+    bool dumped_ = false;
+    uint64_t last_dump_ = 0;
+#endif
+    uint64_t cycle_ = 0, sim_ns_ = 0, cpu_ns_ = 0;
+    std::vector<uint64_t> phases_, scores_, trace_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* usage = "usage: fast_tb JOB [--results-fd N] [--waves FILE]";
+    const char* job_path = nullptr;
+    const char* waves = nullptr;
+    int results_fd = STDOUT_FILENO;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--waves") == 0 && i + 1 < argc) {
+            waves = argv[++i];
+        } else if (std::strcmp(argv[i], "--results-fd") == 0 && i + 1 < argc) {
+            results_fd = std::atoi(argv[++i]);
+        } else if (argv[i][0] == '-' || job_path) {
+            die(std::string(usage) + " (unexpected '" + argv[i] + "')");
+        } else {
+            job_path = argv[i];
+        }
+    }
+    if (!job_path) die(usage);
+    FILE* out = results_fd == STDOUT_FILENO ? stdout : fdopen(results_fd, "wb");
+    if (!out) die("--results-fd: cannot open file descriptor " + std::to_string(results_fd));
+    static char outbuf[1 << 20];
+    std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
+    Job job(job_path);
+    auto ctx = std::make_unique<VerilatedContext>();
+    {
+        Bench bench(ctx.get(), out, waves);
+        bool running = true;
+        while (running) {
+            switch (job.u64()) {
+                case 0: running = false; break;
+                case 1: bench.reset(job.u64()); break;
+                case 2: bench.load(job); break;
+                case 3: running = bench.images(job); break;
+                default: die("unknown command in the job file");
+            }
+        }
+        bench.end();
+    }
+    if (out != stdout) std::fclose(out);
+    return 0;
+}
