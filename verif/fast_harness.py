@@ -42,12 +42,14 @@ from pathlib import Path
 import numpy as np
 
 from golden.files import atomic_directory, atomic_write
+from rtl.layouts import Phase
 from verif import runner
 from verif.scoreboard import Mismatch, Observation, check, expect
-from verif.tbutil import Fields
+from verif.host_driver import load_items
+from verif.simio import codec
 
 __all__ = ["HARNESS_SOURCE", "FAST_BUILD", "BuildError", "HarnessError", "FastHarness", "Images",
-           "Load", "Job", "ImageRecord", "LoadRecord", "RunTotals", "Checked", "load_words",
+           "Load", "Job", "ImageRecord", "LoadRecord", "RunTotals", "Checked",
            "verilator_version"]
 
 HARNESS_SOURCE = Path(__file__).resolve().parent / "harness" / "fast_tb.cpp"
@@ -98,22 +100,6 @@ def _words(width):
 
 def _payload_shape(top, port):
     return top.signature.members[port].signature.members["payload"].shape
-
-
-def load_words(config):
-    """(core, target, addr, data) of every weight, bias and threshold the ``load`` port writes
-    to install ``config``'s network, in the port's addressing (docs/host_protocol.md)."""
-    weights = config.weight_images()
-    biases, thresholds = config.param_images()
-    items = []
-    for p in range(config.cores):
-        items += [(p, 0, a, int(v)) for a, v in enumerate(weights[p])]
-    # one shared parameter memory: entry (param_base + g) * P + p <- load (core p, addr)
-    for target, image in ((1, biases), (2, thresholds)):
-        for entry, v in enumerate(image):
-            a, p = divmod(entry, config.cores)
-            items.append((p, target, a, int(v)))
-    return items
 
 
 class Job:
@@ -216,9 +202,9 @@ class FastHarness:
         self._trace_words = _words(ports["trace__payload"]) if self.trace_port else 0
         self._load_words = _words(ports["load__payload"])
         top = Accelerator(config)
-        self.score_fields = Fields(_payload_shape(top, "scores"))
-        self.trace_fields = Fields(_payload_shape(top, "trace")) if self.trace_port else None
-        self.load_fields = Fields(_payload_shape(top, "load"))
+        self.score_fields = codec(_payload_shape(top, "scores"))
+        self.trace_fields = codec(_payload_shape(top, "trace")) if self.trace_port else None
+        self.load_fields = codec(_payload_shape(top, "load"))
         self._max_seen = 0
 
     # -- build ------------------------------------------------------------------------------
@@ -233,6 +219,9 @@ class FastHarness:
                  "-MAKEFLAGS", f"OPT_FAST={self.opt}",
                  "-MAKEFLAGS", f"OPT_SLOW={'-O0' if self.opt == '-O0' else '-O1'}",
                  "-MAKEFLAGS", f"OPT_GLOBAL={self.opt}"]
+        # the encoding of the ``phase`` port, from its enum (the harness leaves CLEAR after a
+        # reset before it counts an image's cycles)
+        flags += ["-CFLAGS", f"-DPHASE_CLEAR={int(Phase.CLEAR)}"]
         if self.trace_port:
             flags += ["-CFLAGS", "-DTRACE_PORT"]
         if self.waves:
@@ -287,8 +276,8 @@ class FastHarness:
 
     def load_payloads(self, config):
         """Raw ``load`` payloads that install ``config``'s network (same shape limits)."""
-        return [self.load_fields.encode(core=c, target=t, addr=a, data=d)
-                for c, t, a, d in load_words(config)]
+        return [self.load_fields.encode({"core": c, "target": int(t), "addr": a, "data": int(d)})
+                for c, t, a, d in load_items(config)]
 
     def max_cycles(self, image_cycles=None):
         """Hang limit for the next inferences (from the longest one seen so far)."""
@@ -382,8 +371,9 @@ class FastHarness:
         if self._trace_words != 1:
             return [(*(self.trace_fields.decode(_join(r[1:]))[n]
                        for n in ("layer", "c", "y", "x", "k")), int(r[0])) for r in trace]
-        for name, off, w, _signed in self.trace_fields.fields:
-            cols[name] = ((raw >> np.uint64(off)) & np.uint64((1 << w) - 1)).tolist()
+        for name, (off, field) in self.trace_fields.fields.items():
+            mask = np.uint64(field.mask)
+            cols[name] = ((raw >> np.uint64(off)) & mask).tolist()
         cyc = trace[:, 0].tolist()
         return list(zip(cols["layer"], cols["c"], cols["y"], cols["x"], cols["k"], cyc))
 

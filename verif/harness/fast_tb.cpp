@@ -10,7 +10,7 @@
 // JOB is a binary command file written by verif/fast_harness.py (every field a little-endian
 // uint64 unless said otherwise; probabilities are IEEE doubles):
 //   "SNNJOB1\0"
-//   RESET    (op 1): cycles                      rst high for that many rising edges
+//   RESET    (op 1): cycles                      rst high for that many rising edges, then rising edges until phase leaves CLEAR
 //   LOAD     (op 2): n, valid_prob(double), seed, then n load payloads (LOAD_WORDS words each);
 //                    the words are driven on `load` with random valid gaps until each is taken
 //   IMAGES   (op 3): n, pixels, ready_prob(double), valid_prob(double), seed, max_cycles, then
@@ -178,6 +178,13 @@ class Bench {
             edge();
         }
         dut_->rst = 0;
+        // a reset enters phase CLEAR (the membranes are zeroed, pixels.ready and load.ready
+        // low); it belongs to the reset, not to the next image's cycles
+        settle();
+        while (dut_->phase == PHASE_CLEAR) {
+            edge();
+            settle();
+        }
         emit({1, start, cycle_});
     }
 
