@@ -14,7 +14,8 @@ import numpy as np
 
 from golden import cycles as cycle_model
 from golden import data, dense, event, floatnet, network
-from golden.nets import NETS_DIR
+from golden.arch import split_name
+from golden.nets import NETS_DIR, SHIPPED_ALL
 
 from . import energy as E
 
@@ -22,15 +23,13 @@ __all__ = ["EXPECTED_NETS", "discover", "float_accuracy", "evaluate_variant", "r
            "hdl_speed", "verilog_speed", "synth_results", "spikes_dense", "REPO", "NETS_DIR"]
 
 REPO = os.path.dirname(NETS_DIR)
-#: the networks the training job ships (mirror of golden.train.ALL, which imports torch)
-EXPECTED_NETS = ["digits", "digits-ttfs-t2", "digits-ttfs-t4", "digits-ttfs-t6", "digits-rate-t2",
-                 "digits-rate-t4", "digits-rate-t8", "digits-floor",
-                 "mnist", "mnist-ttfs-t2", "mnist-ttfs-t4", "mnist-ttfs-t6", "mnist-rate-t2",
-                 "mnist-rate-t4", "mnist-rate-t8"]
+#: the networks the training job ships (one list, in golden.nets)
+EXPECTED_NETS = list(SHIPPED_ALL)
 
 
 def discover(nets_dir=NETS_DIR, datasets=("digits", "mnist")):
-    """{dataset: [(stem, path, Network)]} of every loadable nets/*.json, plus (missing, bad):
+    """{dataset: [(stem, path, Network)]} of every loadable nets/<dataset>[-variant].json, plus
+    (missing, bad):
     the expected networks that are absent and the files that failed to load (with reasons)."""
     found = {d: [] for d in datasets}
     bad = []
@@ -41,8 +40,8 @@ def discover(nets_dir=NETS_DIR, datasets=("digits", "mnist")):
             ds = data.dataset_of(stem)
         except data.UnknownDataset:
             continue
-        if ds not in found:
-            continue
+        if ds not in found or split_name(stem)[0] != ds:
+            continue  # deep networks (mnist-vgg16, ...) have their own section
         try:
             net = network.load(path)
         except (network.NetworkError, OSError, ValueError) as exc:

@@ -24,9 +24,11 @@ import os
 import numpy as np
 
 __all__ = ["DATASETS", "SPLITS", "DatasetUnavailable", "UnknownDataset", "datasets_dir",
-           "dataset_of", "digits", "mnist", "load", "DIGITS_HELDOUT"]
+           "dataset_of", "digits", "mnist", "load", "pad_to", "DIGITS_HELDOUT"]
 
 DATASETS = ("digits", "mnist")
+#: classes per data set
+CLASSES = {"digits": 10, "mnist": 10}
 SPLITS = ("train", "heldout")
 #: size of the digits held-out split (the last 360 of the seeded permutation)
 DIGITS_HELDOUT = 360
@@ -130,7 +132,23 @@ def mnist(split=None):
     return _split(x, y, split, np.arange(min(MNIST_TRAIN, n)), np.arange(MNIST_TRAIN, n))
 
 
-def load(name, split):
-    """``(x uint8 (N, 1, H, W), y int64)`` of a data set or network name and a split."""
+def pad_to(x, input_shape):
+    """Images (N, C, H, W) zero-padded equally on every side to a network's ``input_shape``
+    (the input padding of ``golden.arch``); UnknownDataset when they cannot fit."""
+    c, h, w = (int(v) for v in input_shape)
+    dh, dw = h - x.shape[2], w - x.shape[3]
+    if x.shape[1] != c or dh < 0 or dw < 0 or dh % 2 or dw % 2:
+        raise UnknownDataset(f"images of shape {tuple(x.shape[1:])} do not fit the network "
+                             f"input {(c, h, w)} (input padding adds the same border on every "
+                             "side)")
+    if not dh and not dw:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (dh // 2, dh // 2), (dw // 2, dw // 2)))
+
+
+def load(name, split, input_shape=None):
+    """``(x uint8 (N, C, H, W), y int64)`` of a data set or network name and a split; with
+    ``input_shape``, the images are padded to it (``pad_to``)."""
     d = dataset_of(name)
-    return digits(split) if d == "digits" else mnist(split)
+    x, y = digits(split) if d == "digits" else mnist(split)
+    return (x, y) if input_shape is None else (pad_to(x, input_shape), y)

@@ -123,7 +123,10 @@ def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, p
         raise EvalError(str(exc)) from None
     stem = os.path.basename(path)[:-5]
     dataset = net.meta.get("dataset") or data.dataset_of(stem)
-    x, y = data.load(dataset, split)
+    try:  # images padded to the network's input (the input padding of its architecture)
+        x, y = data.load(dataset, split, net.input_shape)
+    except data.UnknownDataset as exc:
+        raise EvalError(f"{stem}: {exc}") from None
     if limit:
         x, y = x[:limit], y[:limit]
     t0 = time.time()

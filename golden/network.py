@@ -55,18 +55,25 @@ class NetworkError(ValueError):
     """A malformed or unsupported network file; the message names the field."""
 
 
+_B32_BYTES = np.frombuffer(B32.encode("ascii"), dtype=np.uint8)
+#: byte -> code, -1 for a byte that is not a base-32 digit
+_B32_LOOKUP = np.full(256, -1, dtype=np.int64)
+_B32_LOOKUP[_B32_BYTES] = np.arange(32)
+
+
 def codes_to_text(codes):
-    return "".join(B32[int(c)] for c in np.asarray(codes).ravel())
+    return _B32_BYTES[np.asarray(codes, dtype=np.int64).ravel()].tobytes().decode("ascii")
 
 
 def text_to_codes(text, where):
     if not isinstance(text, str):
         raise NetworkError(f"{where}.weights: expected a base-32 string")
-    try:
-        return np.array([_B32_INDEX[c] for c in text], dtype=np.int64)
-    except KeyError as exc:
-        raise NetworkError(f"{where}.weights: character {exc.args[0]!r} is not a base-32 digit "
-                           "(0-9a-v)") from None
+    codes = _B32_LOOKUP[np.frombuffer(text.encode("utf-8"), dtype=np.uint8)]
+    if len(codes) != len(text) or (codes < 0).any():  # name the first bad character
+        bad = next(c for c in text if c not in _B32_INDEX)
+        raise NetworkError(f"{where}.weights: character {bad!r} is not a base-32 digit "
+                           "(0-9a-v)")
+    return codes
 
 
 @dataclass(frozen=True, eq=False)
