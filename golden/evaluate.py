@@ -100,8 +100,55 @@ def floatnet_file(path):
         return None
 
 
+def _event_chunk(net, x, y, pred, scores, progress=False, desc=""):
+    """Event-driven model over images: correct, same-as-dense, events, synops, per layer."""
+    from . import event  # the event-driven model (imported lazily)
+    t = {"correct": 0, "same": 0, "events": 0, "synops": 0,
+         "layer_events": np.zeros(len(net.layers) + 1)}
+    it = range(len(x))
+    if progress:
+        try:
+            from tqdm import tqdm
+            it = tqdm(it, desc=desc, leave=False, file=sys.stderr)
+        except ImportError:
+            pass
+    for i in it:
+        tr = event.run(net, x[i])
+        t["correct"] += int(tr.prediction == y[i])
+        t["same"] += int(tr.prediction == pred[i] and np.array_equal(tr.scores, scores[i]))
+        t["events"] += tr.counts["events"]
+        t["synops"] += tr.counts["synops"]
+        t["layer_events"] += [len(tr.input_events)] + [len(l.events) for l in tr.layers]
+    return t
+
+
+def _event_job(args):
+    path, x, y, pred, scores = args
+    return _event_chunk(network.load(path), x, y, pred, scores)
+
+
+def _event_tallies(net, path, x, y, pred, scores, jobs, progress, stem):
+    """The event model's tallies, in ``jobs`` processes over contiguous image chunks."""
+    if jobs <= 1 or len(x) < 2 * jobs:
+        return _event_chunk(net, x, y, pred, scores, progress, f"{stem} snn")
+    import multiprocessing
+    cuts = np.linspace(0, len(x), 4 * jobs + 1).astype(int)
+    work = [(path, x[a:b], y[a:b], pred[a:b], scores[a:b]) for a, b in zip(cuts, cuts[1:])]
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        parts = pool.imap(_event_job, work)
+        if progress:
+            try:
+                from tqdm import tqdm
+                parts = tqdm(parts, total=len(work), desc=f"{stem} snn ({jobs} jobs)",
+                             leave=False, file=sys.stderr)
+            except ImportError:
+                pass
+        parts = list(parts)
+    return {k: sum(p[k] for p in parts) for k in parts[0]}
+
+
 def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, progress=False,
-             cache=False):
+             cache=False, jobs=1):
     """Evaluate a network on a data set split; returns the result dict (see the module doc).
 
     With ``cache``, a result stored in build/eval/ for the same network file, model sources,
@@ -112,11 +159,9 @@ def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, p
         if os.path.isfile(cf):
             with open(cf) as f:
                 return json.load(f)
-        res = evaluate(path, None, None, split, limit, snn, progress, cache=False)
+        res = evaluate(path, None, None, split, limit, snn, progress, cache=False, jobs=jobs)
         atomic_write(cf, json.dumps(res))
         return res
-    from . import event  # the event-driven model (imported lazily)
-
     try:
         net = network.load(path)
     except network.NetworkError as exc:
@@ -137,27 +182,12 @@ def evaluate(name, T=None, coding=None, split="heldout", limit=None, snn=True, p
            "ann_float_acc": _float_acc(path, dataset, x, y),
            "ann_int_acc": float((pred == y).mean())}
     if snn:
-        same = correct = 0
-        events = synops = 0
-        layer_events = np.zeros(len(net.layers) + 1)
-        it = range(len(x))
-        if progress:
-            try:
-                from tqdm import tqdm
-                it = tqdm(it, desc=f"{stem} snn", leave=False, file=sys.stderr)
-            except ImportError:
-                pass
-        for i in it:
-            tr = event.run(net, x[i])
-            correct += int(tr.prediction == y[i])
-            same += int(tr.prediction == pred[i] and np.array_equal(tr.scores, scores[i]))
-            events += tr.counts["events"]
-            synops += tr.counts["synops"]
-            layer_events += [len(tr.input_events)] + [len(l.events) for l in tr.layers]
+        tallies = _event_tallies(net, path, x, y, pred, scores, jobs, progress, stem)
         n = max(1, len(x))
-        res.update(snn_acc=correct / n, snn_equals_int=same / n, spikes_per_image=events / n,
-                   synops_per_image=synops / n,
-                   spikes_per_layer=[round(float(v) / n, 2) for v in layer_events])
+        res.update(snn_acc=tallies["correct"] / n, snn_equals_int=tallies["same"] / n,
+                   spikes_per_image=tallies["events"] / n,
+                   synops_per_image=tallies["synops"] / n,
+                   spikes_per_layer=[round(float(v) / n, 2) for v in tallies["layer_events"]])
     res["trained"] = {k: net.meta.get("heldout", {}).get(k)
                       for k in ("float_acc", "cat_acc", "int_acc", "agreement")}
     res["seconds"] = round(time.time() - t0, 1)
@@ -233,6 +263,8 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(REPO, "build", "accuracy_vs_T.md"),
                     help="--sweep output file")
     ap.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="run the event-driven model in this many processes")
     ap.add_argument("--cache", action="store_true",
                     help="reuse/store results in build/eval/ (keyed by the network file, the "
                          "model sources, split and limit); --sweep always does")
@@ -247,7 +279,7 @@ def main(argv=None):
         if not args.net:
             ap.error("give --net NAME or --sweep")
         res = evaluate(args.net, args.T, args.coding, args.split, args.limit, not args.no_snn,
-                       args.progress, cache=args.cache)
+                       args.progress, cache=args.cache, jobs=max(1, args.jobs))
     except (EvalError, data.DatasetUnavailable, data.UnknownDataset,
             contract.ContractError) as exc:
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)

@@ -82,7 +82,8 @@ _SETTINGS_OF = {"mnist-conv4": "mnist-deep", "mnist-vgg11": "mnist-deep",
 #: every shipped network, in regeneration order (a base before its variants)
 ALL = list(SHIPPED_ALL)
 
-#: float ANN checkpoints (``--float-from`` resumes from one)
+#: float ANN checkpoints of shipped networks (others: a checkpoints/ folder beside the output);
+#: ``--float-from`` resumes from one
 CHECKPOINT_DIR = os.path.join(os.path.dirname(BUILD_NETS_DIR), "checkpoints")
 #: lambda initialisation: this percentile of the float ANN's activations of each layer
 LAMBDA_PERCENTILE = 99.9
@@ -303,7 +304,9 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
         layers = train_float(the_arch, x, y, st, rng, aug, dist, name, progress).folded()
         float_seconds = time.time() - t0
         if dist.main:  # checkpoint: a later run can start here with --float-from
-            ckpt = os.path.join(CHECKPOINT_DIR, f"{name}-seed{seed}.float.npz")
+            folder = (CHECKPOINT_DIR if os.path.abspath(os.path.dirname(out)) == NETS_DIR
+                      else os.path.join(os.path.dirname(os.path.abspath(out)), "checkpoints"))
+            ckpt = os.path.join(folder, f"{name}-seed{seed}.float.npz")
             save_float(layers, ckpt, the_arch.input_padding)
             log(f"{name}: float ANN checkpoint {ckpt}")
     model = CATNet(layers, T, coding, rule)

@@ -84,3 +84,12 @@ def test_mnist_cli():
         pytest.skip(str(exc))
     r = _eval_json("--net", "mnist", "--limit", "20")
     assert r["snn_equals_int"] == 1.0 and r["snn_acc"] >= 0.9
+
+
+def test_jobs_give_the_same_result():
+    """--jobs splits the event-driven model over processes; the figures do not change."""
+    from golden.evaluate import evaluate as run
+    one = run("digits", limit=24)
+    two = run("digits", limit=24, jobs=2)
+    one.pop("seconds"), two.pop("seconds")
+    assert one == two

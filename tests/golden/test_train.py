@@ -136,3 +136,25 @@ def test_bad_arch_exit_2(capsys):
     rc = train.main(["--net", "digits", "--arch", "c4,p,p,fc10", "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: architecture token 3 'p'") and err.count("\n") == 1
+
+
+def test_torchrun_two_cpu_processes(tmp_path):
+    """DistributedDataParallel under torchrun: two CPU processes (gloo) train one network;
+    process 0 writes it."""
+    out = tmp_path / "digits.json"
+    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                        "--nproc-per-node", "2", "-m", "golden.train", "--net", "digits",
+                        "--epochs", "1", "--limit", "128", "--out", str(out), "--quiet",
+                        "--threads", "1"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    net = network.load(str(out))
+    assert net.meta["training"]["processes"] == 2
+    assert net.meta["heldout"]["agreement"] == 1.0
+    assert (tmp_path / "checkpoints" / "digits-seed0.float.npz").is_file()
+
+
+def test_data_set_absent_says_where(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SNN_DATASETS", str(tmp_path))
+    assert train.main(["--net", "vgg16-cifar10", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "cifar-10-batches-py") in err
