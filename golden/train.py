@@ -315,12 +315,17 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
 
     # 2. CAT fine-tune, 3. integer-semantics fine-tune (the last epochs of the same schedule)
     init_lambdas(model, x, progress=progress)
+    acc_ptq = None
+    if dist.main:  # plain conversion: lambda at the percentile, log weights, no CAT
+        acc_ptq = float((_dense_acc(build(model, name, input_shape), xh, yh, progress)
+                         == yh).mean())
+        log(f"{name}: plain conversion (no CAT) held-out accuracy {acc_ptq:.4f}")
     t0 = time.time()
     mid = {}
 
     def on_switch():
         mid["cat_seconds"] = time.time() - t0
-        if dist.main:
+        if dist.main and st["int_epochs"]:  # (without integer epochs: the final figures)
             mid["acc_cat"] = float((predict_torch(model, xh, "cat") == yh).mean())
             p0 = _dense_acc(build(model, name, input_shape), xh, yh, progress)
             mid["acc_int_before"] = float((p0 == yh).mean())
@@ -356,9 +361,9 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
         "training": settings,
         "lambda": [float(model.lam(i).detach()) for i in range(len(model.lams))],
         "alpha": _alpha_summary(model),
-        "heldout": {"images": int(len(yh)), "float_acc": acc_float,
-                    "cat_acc": mid.get("acc_cat"),
-                    "int_acc_before_int_phase": mid.get("acc_int_before"),
+        "heldout": {"images": int(len(yh)), "float_acc": acc_float, "ptq_acc": acc_ptq,
+                    "cat_acc": mid.get("acc_cat", float((pred_cat == yh).mean())),
+                    "int_acc_before_int_phase": mid.get("acc_int_before", acc_int),
                     "cat_acc_after_int_phase": float((pred_cat == yh).mean()), "int_acc": acc_int,
                     "agreement": agree, "agreement_cat_float": agree_cat},
         "torch": torch.__version__,
@@ -380,8 +385,16 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
 
 
 def _deterministic(threads):
-    """Same seed + software + thread count -> the same bytes."""
+    """Same seed + software + thread count -> the same bytes. The BLAS under NumPy (the golden
+    models) gets the same thread count: on a loaded machine, more threads than free cores
+    make both torch and NumPy several times slower (measured here: a 13-layer training step
+    0.35 s with 1 thread against 2 s with 2, at a load average of 14 on 2 cores)."""
     torch.set_num_threads(max(1, threads))
+    try:
+        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+        threadpool_limits(max(1, threads))
+    except ImportError:  # pragma: no cover
+        pass
     torch.use_deterministic_algorithms(True)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
@@ -403,12 +416,16 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, help="use only the first N images of each split")
     ap.add_argument("--float-from", help="start from this .float.npz instead of training")
+    ap.add_argument("--cat-epochs", type=int, help="CAT epochs (0 with --int-epochs 0: plain "
+                                                   "conversion of the float ANN)")
+    ap.add_argument("--int-epochs", type=int, help="integer-semantics epochs")
     ap.add_argument("--out", help=f"output file (default {os.path.relpath(BUILD_NETS_DIR)}/"
                                   "NAME.json)")
     ap.add_argument("--replace-shipped", action="store_true",
                     help="write to nets/ (replaces the shipped network of that name)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (CUDA if present)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch and BLAS threads (default 1: see _deterministic)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     if args.list:
@@ -427,7 +444,10 @@ def main(argv=None):
             train_network(name, T=args.T, coding=args.coding, rule=args.rule, epochs=args.epochs,
                           seed=args.seed, out=out, limit=args.limit, progress=not args.quiet,
                           float_from=args.float_from, arch=args.arch, dataset=args.data,
-                          device=args.device)
+                          device=args.device, settings={
+                              k: v for k, v in (("cat_epochs", args.cat_epochs),
+                                                ("int_epochs", args.int_epochs))
+                              if v is not None})
         except (ExportError, data.DatasetUnavailable, data.UnknownDataset, ValueError,
                 distributed.DeviceError) as exc:
             print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
