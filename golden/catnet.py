@@ -245,10 +245,12 @@ class CATNet(nn.Module):
                 collect.append(a.detach())
             a = self._pool(i, a)
 
-    def forward_int(self, a0, net, images):
-        """Integer semantics: forward values come from golden.dense on the exported ``net``;
-        the gradient is that of the CAT model. Returns (logits for the loss, exact scores)."""
-        _, res = dense.run(net, images)
+    def forward_int(self, a0, net, images, res=None):
+        """Integer semantics: forward values come from golden.dense on the exported ``net``
+        (``res``: its layer results on ``images`` when already computed); the gradient is that
+        of the CAT model. Returns (logits for the loss, exact scores)."""
+        if res is None:
+            _, res = dense.run(net, images)
         scales = export_scales(self, net.F)
         a = a0
         for i, kind in enumerate(self.kinds):

@@ -27,7 +27,8 @@ from . import contract, data, dense, floatnet, network
 from .nets import NETS_DIR, resolve
 from .files import atomic_write
 
-__all__ = ["EvalError", "variant_path", "evaluate", "sweep", "SWEEP", "main"]
+__all__ = ["EvalError", "variant_path", "evaluate", "sweep", "SWEEP", "DEPTH_NETS", "depth_rows",
+           "depth_markdown", "main"]
 
 #: the accuracy-vs-T table: (coding, T) per base network
 SWEEP = {"bases": ("digits", "mnist"),
@@ -247,6 +248,85 @@ def sweep(out, split="heldout", limit=None, snn=True, progress=False, log=None, 
     return text
 
 
+#: the networks of the depth table: 2, 4, 8 and 13 conv layers on MNIST
+DEPTH_NETS = ("mnist", "mnist-conv4", "mnist-vgg11", "mnist-vgg16")
+
+
+def depth_rows(names=DEPTH_NETS, split="heldout", limit=None, batch=250, progress=False):
+    """Accuracy against depth: per network the float ANN (``.float.npz``), plain conversion
+    (recorded at training: lambda at the percentile, log weights, no CAT) and CAT (the shipped
+    file through ``golden.dense``), and the fraction of neurons of each layer that fire."""
+    rows = []
+    for name in names:
+        path = resolve(name)
+        if not os.path.isfile(path):
+            rows.append({"net": name, "missing": f"{os.path.relpath(path, REPO)} not found"})
+            continue
+        try:
+            net = network.load(path)
+        except network.NetworkError as exc:
+            raise EvalError(f"{path}: {exc}") from None
+        dataset = net.meta.get("dataset") or data.dataset_of(name)
+        x, y = data.load(dataset, split, net.input_shape)
+        if limit:
+            x, y = x[:limit], y[:limit]
+        pred, fired = [], np.zeros(len(net.layers) - 1)
+        for i in _bar(range(0, len(x), batch), progress, f"{name} dense"):
+            _, res = dense.run(net, x[i:i + batch])
+            pred.append(np.argmax(res[-1].membrane, axis=1))
+            for li, r in enumerate(res[:-1]):
+                fired[li] += float(_fires(net, r.spikes).mean()) * len(r.spikes)
+        rows.append({"net": name, "images": int(len(y)),
+                     "conv_layers": sum(l.kind == "conv2d" for l in net.layers),
+                     "T": net.T, "coding": net.coding,
+                     "float_acc": _float_acc(path, dataset, x, y),
+                     "ptq_acc": net.meta.get("heldout", {}).get("ptq_acc"),
+                     "cat_acc": float((np.concatenate(pred) == y).mean()),
+                     "firing": [round(float(v) / len(y), 4) for v in fired]})
+    return rows
+
+
+def _fires(net, spikes):
+    return spikes < net.T if net.coding == "ttfs" else spikes > 0
+
+
+def _bar(it, progress, desc):
+    if progress:
+        try:
+            from tqdm import tqdm
+            return tqdm(it, desc=desc, leave=False, file=sys.stderr)
+        except ImportError:
+            pass
+    return it
+
+
+def depth_markdown(rows):
+    """The depth table and the per-layer firing fractions of the deepest network."""
+    L = ["| network | conv layers | T | images | float ANN % | plain conversion % | CAT % | "
+         "conversion loss (float - plain) | CAT loss (float - CAT) |", "|" + "---|" * 9]
+    for r in rows:
+        if "missing" in r:
+            L.append(f"| {r['net']} | - | - | - | - | - | - | - | - |  <!-- {r['missing']} -->")
+            continue
+        f, p, c = r["float_acc"], r["ptq_acc"], r["cat_acc"]
+        loss = (lambda a, b: "-" if a is None or b is None else f"{100 * (a - b):+.2f}")
+        L.append(f"| {r['net']} | {r['conv_layers']} | {r['T']} | {r['images']} | {_pct(f)} | "
+                 f"{_pct(p)} | {_pct(c)} | {loss(f, p)} | {loss(f, c)} |")
+    L += ["", "Plain conversion: the float ANN quantised to the contract after training (lambda "
+          "at the 99.9th percentile of each layer's float activations, 5-bit log weights, no "
+          "CAT), measured by the training run on the same held-out images (`ptq_acc` of the "
+          "network's training record; '-' when the network predates that record).", ""]
+    deep = [r for r in rows if "firing" in r]
+    if deep:
+        r = max(deep, key=lambda r: r["conv_layers"])
+        L += [f"Fraction of neurons that fire, per layer of {r['net']} (before pooling; the "
+              "classifier does not fire):", "",
+              "| layer | " + " | ".join(str(i + 1) for i in range(len(r["firing"]))) + " |",
+              "|" + "---|" * (len(r["firing"]) + 1),
+              "| firing % | " + " | ".join(f"{100 * v:.1f}" for v in r["firing"]) + " |", ""]
+    return "\n".join(L)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m golden.evaluate",
                                  description=__doc__.split("\n")[0])
@@ -258,6 +338,8 @@ def main(argv=None):
     ap.add_argument("--no-snn", action="store_true", help="skip the (slow) event-driven model")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--table", action="store_true", help="print a readable table (default)")
+    ap.add_argument("--depth", action="store_true",
+                    help="print the accuracy-against-depth table (float, plain conversion, CAT)")
     ap.add_argument("--sweep", action="store_true",
                     help="write the accuracy-vs-T table of all variants (see --out)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "accuracy_vs_T.md"),
@@ -276,8 +358,12 @@ def main(argv=None):
                          cache=not args.no_cache)
             print(text)
             return 0
+        if args.depth:
+            print(depth_markdown(depth_rows(split=args.split, limit=args.limit,
+                                            progress=args.progress)))
+            return 0
         if not args.net:
-            ap.error("give --net NAME or --sweep")
+            ap.error("give --net NAME, --depth or --sweep")
         res = evaluate(args.net, args.T, args.coding, args.split, args.limit, not args.no_snn,
                        args.progress, cache=args.cache, jobs=max(1, args.jobs))
     except (EvalError, data.DatasetUnavailable, data.UnknownDataset,

@@ -216,7 +216,8 @@ def train_cat(model, x, y, st, rng, aug, name, input_shape, dist, progress=True,
         on_switch()
 
 
-def predict_torch(model, x, mode, net=None, batch=500, progress=False):
+def predict_torch(model, x, mode, batch=500, progress=False):
+    """Predictions of the float ANN (``mode`` float) or of the CAT model (cat)."""
     out = []
     dev = model.weights[0].device
     with torch.no_grad():
@@ -228,10 +229,7 @@ def predict_torch(model, x, mode, net=None, batch=500, progress=False):
                            .argmax(1).cpu())
                 continue
             a0 = encode(xb, model.T, model.coding, model.rule).to(dev)
-            if mode == "cat":
-                out.append(model.forward_cat(a0).argmax(1).cpu())
-            else:  # the exact scores are float64: their argmax is the integer argmax
-                out.append(model.forward_int(a0, net, xb)[1].argmax(1).cpu())
+            out.append(model.forward_cat(a0).argmax(1).cpu())
     return torch.cat(out).numpy()
 
 
@@ -244,11 +242,20 @@ def _alpha_summary(model):
     return out
 
 
-def _dense_acc(net, x, y, progress, batch=500):
-    pred = [dense.predict(net, x[i:i + batch])[1]
-            for i in tqdm(range(0, len(x), batch), desc="golden dense", disable=not progress,
-                          leave=False)]
-    return np.concatenate(pred)
+def _dense_predict(net, x, progress, batch=250, model=None):
+    """golden.dense predictions; with ``model``, also the torch integer-semantics forward's
+    predictions from the same dense results (their agreement checks the torch side)."""
+    pred, torch_pred = [], []
+    for i in tqdm(range(0, len(x), batch), desc="golden dense", disable=not progress,
+                  leave=False):
+        _, res = dense.run(net, x[i:i + batch])
+        pred.append(np.argmax(res[-1].membrane, axis=1))
+        if model is not None:
+            with torch.no_grad():
+                a0 = encode(x[i:i + batch], model.T, model.coding, model.rule)
+                torch_pred.append(model.forward_int(a0, net, x[i:i + batch], res)[1]
+                                  .argmax(1).numpy())
+    return np.concatenate(pred), (np.concatenate(torch_pred) if model is not None else None)
 
 
 def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out=None,
@@ -317,7 +324,7 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
     init_lambdas(model, x, progress=progress)
     acc_ptq = None
     if dist.main:  # plain conversion: lambda at the percentile, log weights, no CAT
-        acc_ptq = float((_dense_acc(build(model, name, input_shape), xh, yh, progress)
+        acc_ptq = float((_dense_predict(build(model, name, input_shape), xh, progress)[0]
                          == yh).mean())
         log(f"{name}: plain conversion (no CAT) held-out accuracy {acc_ptq:.4f}")
     t0 = time.time()
@@ -327,7 +334,7 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
         mid["cat_seconds"] = time.time() - t0
         if dist.main and st["int_epochs"]:  # (without integer epochs: the final figures)
             mid["acc_cat"] = float((predict_torch(model, xh, "cat") == yh).mean())
-            p0 = _dense_acc(build(model, name, input_shape), xh, yh, progress)
+            p0 = _dense_predict(build(model, name, input_shape), xh, progress)[0]
             mid["acc_int_before"] = float((p0 == yh).mean())
             log(f"{name}: CAT held-out accuracy {mid['acc_cat']:.4f}, exported "
                 f"{mid['acc_int_before']:.4f} ({mid['cat_seconds']:.0f} s)")
@@ -341,9 +348,9 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
         return net, {}
 
     # 4. export and agreement
-    pred_int = _dense_acc(net, xh, yh, progress)
+    pred_int, pred_torch_int = _dense_predict(net, xh, progress, model=model)
     acc_int = float((pred_int == yh).mean())
-    agree = float((predict_torch(model, xh, "int", net) == pred_int).mean())
+    agree = float((pred_torch_int == pred_int).mean())
     pred_cat = predict_torch(model, xh, "cat")
     agree_cat = float((pred_cat == pred_int).mean())
     log(f"{name}: integer held-out accuracy {acc_int:.4f}, torch/golden agreement {agree:.4f} "
