@@ -252,10 +252,18 @@ def sweep(out, split="heldout", limit=None, snn=True, progress=False, log=None, 
 DEPTH_NETS = ("mnist", "mnist-conv4", "mnist-vgg11", "mnist-vgg16")
 
 
-def depth_rows(names=DEPTH_NETS, split="heldout", limit=None, batch=250, progress=False):
+#: plain conversions of the depth networks: ``python -m golden.train --net NAME --float-from
+#: nets/NAME.float.npz --cat-epochs 0 --int-epochs 0 --out build/ptq/NAME.json``
+PTQ_DIR = os.path.join(REPO, "build", "ptq")
+
+
+def depth_rows(names=DEPTH_NETS, split="heldout", limit=None, batch=250, progress=False,
+               ptq_dir=PTQ_DIR):
     """Accuracy against depth: per network the float ANN (``.float.npz``), plain conversion
-    (recorded at training: lambda at the percentile, log weights, no CAT) and CAT (the shipped
-    file through ``golden.dense``), and the fraction of neurons of each layer that fire."""
+    (lambda at the percentile, log weights, no CAT: ``<ptq_dir>/NAME.json`` through
+    ``golden.dense`` when present, else the accuracy the training run recorded) and CAT (the
+    shipped file through ``golden.dense``), and the fraction of neurons of each layer that
+    fire."""
     rows = []
     for name in names:
         path = resolve(name)
@@ -276,11 +284,18 @@ def depth_rows(names=DEPTH_NETS, split="heldout", limit=None, batch=250, progres
             pred.append(np.argmax(res[-1].membrane, axis=1))
             for li, r in enumerate(res[:-1]):
                 fired[li] += float(_fires(net, r.spikes).mean()) * len(r.spikes)
-        rows.append({"net": name, "images": int(len(y)),
+        ptq, ptq_source = net.meta.get("heldout", {}).get("ptq_acc"), "training record"
+        ptq_path = os.path.join(ptq_dir, name + ".json")
+        if os.path.isfile(ptq_path):
+            ptq_net = network.load(ptq_path)
+            ptq = float((np.concatenate([dense.predict(ptq_net, x[i:i + batch])[1]
+                                         for i in range(0, len(x), batch)]) == y).mean())
+            ptq_source = os.path.relpath(ptq_path, REPO)
+        rows.append({"net": name, "images": int(len(y)), "ptq_source": ptq_source,
                      "conv_layers": sum(l.kind == "conv2d" for l in net.layers),
                      "T": net.T, "coding": net.coding,
                      "float_acc": _float_acc(path, dataset, x, y),
-                     "ptq_acc": net.meta.get("heldout", {}).get("ptq_acc"),
+                     "ptq_acc": ptq,
                      "cat_acc": float((np.concatenate(pred) == y).mean()),
                      "firing": [round(float(v) / len(y), 4) for v in fired]})
     return rows
@@ -312,10 +327,11 @@ def depth_markdown(rows):
         loss = (lambda a, b: "-" if a is None or b is None else f"{100 * (a - b):+.2f}")
         L.append(f"| {r['net']} | {r['conv_layers']} | {r['T']} | {r['images']} | {_pct(f)} | "
                  f"{_pct(p)} | {_pct(c)} | {loss(f, p)} | {loss(f, c)} |")
+    src = "; ".join(f"{r['net']}: {r['ptq_source']}" for r in rows if "ptq_source" in r)
     L += ["", "Plain conversion: the float ANN quantised to the contract after training (lambda "
           "at the 99.9th percentile of each layer's float activations, 5-bit log weights, no "
-          "CAT), measured by the training run on the same held-out images (`ptq_acc` of the "
-          "network's training record; '-' when the network predates that record).", ""]
+          "CAT), on the same held-out images; measured from " + (src or "-") + " ('-': "
+          "neither a build/ptq/ file nor a training record).", ""]
     deep = [r for r in rows if "firing" in r]
     if deep:
         r = max(deep, key=lambda r: r["conv_layers"])
