@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from golden import arch, randnet as R
+from golden import arch, data, floatnet, network, randnet as R
+from golden.nets import SHIPPED_ALL
 
 from test_event_equals_dense import assert_equal_models  # noqa: E402 (same folder)
 
@@ -26,3 +27,24 @@ def test_random_deep_network(spec, coding):
     assert net.input_shape == a.input_shape((1, 28, 28))
     assert_equal_models(net, R.random_images(rng, net.input_shape, 3))
 
+
+
+#: the shipped deep networks and their conv layers
+SHIPPED_DEEP = {"mnist-conv4": 4}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_DEEP))
+def test_shipped_deep_network(name):
+    """The shipped deep networks load, have their architecture, and the event-driven model
+    equals the dense one on real held-out images (all 2,000: ``golden.evaluate``)."""
+    net = network.load(name)
+    assert name in SHIPPED_ALL
+    assert sum(l.kind == "conv2d" for l in net.layers) == SHIPPED_DEEP[name]
+    assert net.meta["arch"]["spec"] == arch.arch_of(name).spec
+    assert net.meta["heldout"]["agreement"] == 1.0
+    assert floatnet.float_path(name).endswith(name + ".float.npz")
+    try:
+        x, _ = data.load("mnist", "heldout", net.input_shape)
+    except data.DatasetUnavailable as exc:
+        pytest.skip(str(exc))
+    assert_equal_models(net, x[:2])
