@@ -444,6 +444,8 @@ def main(argv=None):
         ap.error("--out and --replace-shipped exclude each other")
     _deterministic(args.threads)
     names = [n for n in ALL if args.all in ("all", data.dataset_of(n))] if args.all else [args.net]
+    if not names:
+        ap.error(f"--all {args.all}: no shipped network of that data set")
     folder = NETS_DIR if args.replace_shipped else BUILD_NETS_DIR
     for name in names:
         out = args.out if args.out and not args.all else os.path.join(folder, name + ".json")
