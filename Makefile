@@ -14,6 +14,7 @@ T      ?=
 TEST   ?=
 SIM    ?= icarus
 SEED   ?=
+ARCH   ?=
 WAVES  ?=
 TARGET ?= generic
 BOARD  ?= icebreaker
@@ -46,8 +47,8 @@ run: $(SETUP_STAMP) ## main job on NET: generate Verilog, simulate, report
 eval: $(SETUP_STAMP) ## evaluate NET through the golden model (T=timesteps)
 	$(PY) -m golden.evaluate --net $(NET) $(if $(T),--T $(T)) --table
 
-train: $(SETUP_STAMP) $(TRAIN_STAMP) ## train NET (installs the train extra: CPU torch)
-	$(PY) -m golden.train --net $(NET)
+train: $(SETUP_STAMP) $(TRAIN_STAMP) ## train NET [ARCH=spec] into build/nets/ (installs CPU torch)
+	$(PY) -m golden.train --net $(NET) $(if $(ARCH),--arch '$(ARCH)')
 
 verilog: $(SETUP_STAMP) ## emit Verilog + memory images + manifest under build/
 	$(PY) -m gen --net $(NET) --p $(P) --out build/$(NET)-p$(P)

@@ -14,23 +14,23 @@ import numpy as np
 
 from golden import cycles as cycle_model
 from golden import data, dense, event, floatnet, network
-from golden.nets import NETS_DIR
+from golden.arch import split_name
+from golden.nets import NETS_DIR, SHIPPED_ALL
 
 from . import energy as E
 
-__all__ = ["EXPECTED_NETS", "discover", "float_accuracy", "evaluate_variant", "rtl_check",
+__all__ = ["EXPECTED_NETS", "depth", "discover", "float_accuracy", "evaluate_variant", "rtl_check",
            "hdl_speed", "verilog_speed", "synth_results", "spikes_dense", "REPO", "NETS_DIR"]
 
 REPO = os.path.dirname(NETS_DIR)
-#: the networks the training job ships (mirror of golden.train.ALL, which imports torch)
-EXPECTED_NETS = ["digits", "digits-ttfs-t2", "digits-ttfs-t4", "digits-ttfs-t6", "digits-rate-t2",
-                 "digits-rate-t4", "digits-rate-t8", "digits-floor",
-                 "mnist", "mnist-ttfs-t2", "mnist-ttfs-t4", "mnist-ttfs-t6", "mnist-rate-t2",
-                 "mnist-rate-t4", "mnist-rate-t8"]
+#: the shipped networks of sections 1-5 (one list, in golden.nets; the deep ones, whose
+#: architecture is not their data set's, are in the depth section)
+EXPECTED_NETS = [n for n in SHIPPED_ALL if split_name(n)[0] == data.dataset_of(n)]
 
 
 def discover(nets_dir=NETS_DIR, datasets=("digits", "mnist")):
-    """{dataset: [(stem, path, Network)]} of every loadable nets/*.json, plus (missing, bad):
+    """{dataset: [(stem, path, Network)]} of every loadable nets/<dataset>[-variant].json, plus
+    (missing, bad):
     the expected networks that are absent and the files that failed to load (with reasons)."""
     found = {d: [] for d in datasets}
     bad = []
@@ -41,8 +41,8 @@ def discover(nets_dir=NETS_DIR, datasets=("digits", "mnist")):
             ds = data.dataset_of(stem)
         except data.UnknownDataset:
             continue
-        if ds not in found:
-            continue
+        if ds not in found or split_name(stem)[0] != ds:
+            continue  # deep networks (mnist-vgg16, ...) have their own section
         try:
             net = network.load(path)
         except (network.NetworkError, OSError, ValueError) as exc:
@@ -316,3 +316,31 @@ def _flatten(o, prefix, out):
             _flatten(v, f"{prefix}{k}.", out)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             out[f"{prefix}{k}"] = v
+
+
+def depth(event_images=10, nets=None):
+    """The accuracy-against-depth rows of ``golden.evaluate.depth_rows`` (every held-out image)
+    and the golden models' speed on the deepest network present, on one core (one BLAS
+    thread): dense over the held-out split, event-driven over its first ``event_images``."""
+    from threadpoolctl import threadpool_limits
+
+    from golden.evaluate import DEPTH_NETS, depth_rows
+    with threadpool_limits(1):
+        rows = depth_rows(nets or DEPTH_NETS)
+        present = [r for r in rows if "missing" not in r]
+        if not present:
+            return {"rows": rows, "speed": None}
+        deepest = max(present, key=lambda r: r["conv_layers"])
+        net = network.load(os.path.join(NETS_DIR, deepest["net"] + ".json"))
+        x, _ = data.load(net.meta.get("dataset") or deepest["net"], "heldout", net.input_shape)
+        t0 = time.perf_counter()
+        scores = np.concatenate([dense.predict(net, x[i:i + 250])[0]
+                                 for i in range(0, len(x), 250)])
+        t_dense = time.perf_counter() - t0
+        n = min(event_images, len(x))
+        t0 = time.perf_counter()
+        same = sum(np.array_equal(event.run(net, x[i]).scores, scores[i]) for i in range(n))
+        t_event = time.perf_counter() - t0
+    return {"rows": rows, "speed": {"net": deepest["net"], "dense_images": int(len(x)),
+                                    "dense_img_per_s": len(x) / t_dense, "event_images": n,
+                                    "event_img_per_s": n / t_event, "event_equals_dense": same}}

@@ -7,7 +7,8 @@ from . import energy as E
 __all__ = ["markdown", "SECTIONS"]
 
 SECTIONS = ("## 1. Accuracy against T", "## 2. Work per inference",
-            "## 3. Energy per inference", "## 4. Tool speed", "## 5. Plots")
+            "## 3. Energy per inference", "## 4. Tool speed", "## 5. Plots",
+            "## 6. Accuracy against depth")
 
 
 def _pct(v, d=2):
@@ -326,8 +327,27 @@ def markdown(r):
     if r["notes"]:
         L += ["Notes:", ""] + [f"- {n}" for n in r["notes"]] + [""]
     L += _headline(r)
-    L += _accuracy(r) + _work(r) + _energy(r) + _speed(r) + _plots(r)
+    L += _accuracy(r) + _work(r) + _energy(r) + _speed(r) + _plots(r) + _depth(r)
     return "\n".join(L) + "\n"
+
+
+def _depth(r):
+    """Float ANN, plain conversion and CAT against the number of conv layers (MNIST)."""
+    from golden.evaluate import depth_markdown
+    L = [SECTIONS[5], ""]
+    d = r.get("depth")
+    if not d:
+        return L + ["Not measured" + (" (--quick)." if r["args"].get("quick") else "."), ""]
+    L += ["Held-out MNIST images 8000..9999, TTFS; the shipped networks of each depth "
+          "(`golden.evaluate --depth` prints the same table).", "",
+          depth_markdown(d["rows"]), ""]
+    sp = d.get("speed")
+    if sp:
+        L += [f"Golden models on `{sp['net']}`, one core: dense {sp['dense_img_per_s']:.1f} "
+              f"images/s ({sp['dense_images']} images), event-driven "
+              f"{sp['event_img_per_s']:.2f} images/s ({sp['event_images']} images, "
+              f"{sp['event_equals_dense']} of them equal to the dense scores).", ""]
+    return L
 
 
 def _headline(r):

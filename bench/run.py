@@ -212,7 +212,12 @@ def run(args):
     pts = M.sweep_points(sweep) if sweep is not None else []
     if pts and plots.synth_vs_P(pts, os.path.join(out, "synth_vs_P.png")):
         figs["synth_vs_P"] = "synth_vs_P.png"
-    res = {"args": vars(args), "notes": notes, "missing_nets": missing, "skipped": skipped,
+    depth = None
+    if not args.quick and "mnist" in datasets and "mnist" not in skipped:
+        _log("accuracy against depth (golden.evaluate.depth_rows)")
+        depth = M.depth()
+    res = {"depth": depth, "args": vars(args), "notes": notes, "missing_nets": missing,
+           "skipped": skipped,
            "float_acc": floats, "float_source": float_src, "results": results, "rtl": rtl,
            "comparisons": comparisons, "vgg16": vgg, "speed": speed,
            "synth": {"sweep_present": sweep is not None, "note": synth_note,

@@ -1,10 +1,12 @@
 """NumPy forward pass of the float ANN saved by ``golden.train`` (no torch).
 
 ``nets/<base>.float.npz`` holds the BN-folded float32 ANN a network was converted from: a JSON
-``spec`` (one entry per compute layer: ``type`` conv2d/classifier, ``padding``, ``pool``) and
-``layer<i>.weight`` / ``layer<i>.bias``. Inputs are ``x / 255``; conv layers apply ReLU and, when
-``pool`` is set, 2x2 max-pooling; the classifier returns the logits. Variants
-(``mnist-rate-t4``) share their base's file (``mnist.float.npz``).
+``spec`` (one entry per compute layer: ``type`` conv2d/dense/classifier, ``kernel``, ``stride``,
+``padding``, ``pool``), ``input_padding`` (absent: 0) and ``layer<i>.weight`` / ``layer<i>.bias``.
+Inputs are ``x / 255`` of the network's input shape (padded images, ``golden.data.pad_to``);
+conv and dense layers apply ReLU and, when ``pool`` is set, 2x2 max-pooling; the classifier
+returns the logits. Variants (``mnist-vgg16-rate-t4``) share their base's file
+(``mnist-vgg16.float.npz``).
 """
 
 import json
@@ -14,9 +16,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import data
+from .arch import split_name
 from .nets import NETS_DIR
 
-__all__ = ["FloatModelUnavailable", "float_path", "load", "forward", "predict", "accuracy"]
+__all__ = ["FloatModelUnavailable", "float_path", "input_padding", "load", "forward", "predict", "accuracy"]
 
 
 class FloatModelUnavailable(FileNotFoundError):
@@ -24,7 +27,8 @@ class FloatModelUnavailable(FileNotFoundError):
 
 
 def float_path(name, dataset=None):
-    """The .float.npz of a network name (its own, else its data set's) or an explicit path."""
+    """The .float.npz of a network name (its own, else its base's: ``mnist-rate-t4`` ->
+    ``mnist``) or an explicit path. ``dataset`` is accepted for compatibility and unused."""
     p = str(name)
     if p.endswith(".npz"):
         return p
@@ -32,17 +36,18 @@ def float_path(name, dataset=None):
         folder, stem = os.path.dirname(p) or ".", os.path.basename(p)[:-5]
     else:
         folder, stem = NETS_DIR, p
-    if dataset is None:
-        try:
-            dataset = data.dataset_of(stem)
-        except data.UnknownDataset:
-            dataset = stem
-    for cand in (stem, dataset):
+    for cand in (stem, split_name(stem)[0]):
         path = os.path.join(folder, cand + ".float.npz")
         if os.path.isfile(path):
             return path
     raise FloatModelUnavailable(f"no float model for {name!r} "
                                 f"(expected {os.path.join(folder, stem + '.float.npz')})")
+
+
+def input_padding(name):
+    """The input padding the float ANN of a network name or .npz path was trained with."""
+    with np.load(float_path(name)) as z:
+        return int(z["input_padding"]) if "input_padding" in z else 0
 
 
 def load(name, dataset=None):
@@ -54,11 +59,11 @@ def load(name, dataset=None):
                 for i, s in enumerate(spec)]
 
 
-def _conv(a, w, b, padding):
+def _conv(a, w, b, padding, stride=1):
     n = a.shape[0]
     co, ci, k, _ = w.shape
     ap = np.pad(a, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    win = sliding_window_view(ap, (k, k), axis=(2, 3))  # (n, ci, ho, wo, k, k)
+    win = sliding_window_view(ap, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
     ho, wo = win.shape[2], win.shape[3]
     cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n, ho * wo, ci * k * k)
     out = cols @ w.reshape(co, -1).T + b
@@ -75,9 +80,11 @@ def forward(layers, images):
     a = np.asarray(images, dtype=np.float64) / 255.0
     for spec, w, b in layers:
         if spec["type"] == "conv2d":
-            a = np.maximum(_conv(a, w, b, spec.get("padding", 0)), 0.0)
+            a = np.maximum(_conv(a, w, b, spec.get("padding", 0), spec.get("stride", 1)), 0.0)
             if spec.get("pool"):
                 a = _maxpool(a)
+        elif spec["type"] == "dense":
+            a = np.maximum(a.reshape(a.shape[0], -1) @ w.T + b, 0.0)
         else:
             return a.reshape(a.shape[0], -1) @ w.T + b
     raise ValueError("float model has no classifier")
@@ -91,6 +98,8 @@ def predict(layers, images, batch=500):
 def accuracy(name, split="heldout", limit=None):
     """Float ANN accuracy of a network name (or .npz path) on a data set split."""
     x, y = data.load(name if not str(name).endswith(".npz") else os.path.basename(name), split)
+    p = input_padding(name)
+    x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     if limit:
         x, y = x[:limit], y[:limit]
     return float((predict(load(name), x) == y).mean())

@@ -1,10 +1,22 @@
-"""Where the shipped networks live and how a name resolves to a file."""
+"""Where the shipped networks live, which they are, and how a name resolves to a file."""
 
 import os
 
 #: the repository's nets/ folder (beside golden/)
 NETS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nets")
+#: where training writes unless asked to replace a shipped network
+BUILD_NETS_DIR = os.path.join(os.path.dirname(NETS_DIR), "build", "nets")
 SHIPPED = ("digits", "mnist")
+
+#: every shipped network, in regeneration order (a base before its variants): the one list that
+#: training (``golden.train --all``) and the benchmarks (``bench.measure``) read
+SHIPPED_ALL = (
+    "digits", "digits-ttfs-t2", "digits-ttfs-t4", "digits-ttfs-t6", "digits-rate-t2",
+    "digits-rate-t4", "digits-rate-t8", "digits-floor",
+    "mnist", "mnist-ttfs-t2", "mnist-ttfs-t4", "mnist-ttfs-t6", "mnist-rate-t2",
+    "mnist-rate-t4", "mnist-rate-t8",
+    "mnist-conv4", "mnist-vgg16", "mnist-vgg16-ttfs-t2", "mnist-vgg16-ttfs-t4",
+)
 
 
 def resolve(name_or_path):

@@ -82,8 +82,11 @@ class NetworkError(ValueError):
     """A malformed or unsupported network file; the message names the field."""
 
 
+_B32_BYTES = np.frombuffer(B32.encode("ascii"), dtype=np.uint8)
+
+
 def codes_to_text(codes):
-    return "".join(B32[int(c)] for c in np.asarray(codes).ravel())
+    return _B32_BYTES[np.asarray(codes, dtype=np.int64).ravel()].tobytes().decode("ascii")
 
 
 def text_to_codes(text, where, shape):

@@ -6,11 +6,11 @@ spike time, which is what makes a random network a useful test of the datapath.
 
 import numpy as np
 
-from . import contract, dense
+from . import arch as archmod, contract, dense
 from .network import FORMAT, build_network, codes_to_text, dumps  # noqa: F401
 
 __all__ = ["random_codes", "random_network", "random_images", "conv", "pool", "dense_layer",
-           "classifier"]
+           "classifier", "spec_layers"]
 
 
 def conv(out_channels, kernel=3, stride=1, padding=1):
@@ -48,10 +48,29 @@ def random_images(rng, shape, n=1, density=0.6):
     return x.astype(np.uint8)
 
 
+def spec_layers(arch_spec):
+    """The layer list of an architecture spec or name of ``golden.arch`` (input padding is the
+    caller's: ``Arch.input_shape``)."""
+    out = []
+    for l in archmod.parse(arch_spec).layers:
+        if l.kind == "conv2d":
+            out.append(conv(l.size, l.kernel, l.stride, l.padding))
+            if l.pool:
+                out.append(pool())
+        else:
+            out.append(dense_layer(l.size) if l.kind == "dense" else classifier(l.size))
+    return out
+
+
 def random_network(rng, input_shape, spec, *, coding="ttfs", T=8, fire_rule="round", F=None,
                    exp_range=(0, 14), zero_frac=0.15, calib_images=8, name="random"):
     """Build a random valid network from a layer spec list (see conv(), pool(), dense_layer(),
-    classifier()), calibrating thresholds layer by layer on random images."""
+    classifier()) or an architecture spec string of ``golden.arch`` (then ``input_shape`` is
+    that of the images before the architecture's input padding), calibrating thresholds layer
+    by layer on random images."""
+    if isinstance(spec, str):
+        input_shape = archmod.parse(spec).input_shape(input_shape)
+        spec = spec_layers(spec)
     has_pool = any(l["type"] == "pool" for l in spec)
     if F is None:
         F = contract.min_frac_bits(coding, T, has_pool)

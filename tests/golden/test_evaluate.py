@@ -84,3 +84,34 @@ def test_mnist_cli():
         pytest.skip(str(exc))
     r = _eval_json("--net", "mnist", "--limit", "20")
     assert r["snn_equals_int"] == 1.0 and r["snn_acc"] >= 0.9
+
+
+def test_jobs_give_the_same_result():
+    """--jobs splits the event-driven model over processes; the figures do not change."""
+    from golden.evaluate import evaluate as run
+    one = run("digits", limit=24)
+    two = run("digits", limit=24, jobs=2)
+    one.pop("seconds"), two.pop("seconds")
+    assert one == two
+
+
+def test_depth_table(tmp_path):
+    """The depth rows measure what they say: CAT = golden.dense on the file, firing fractions
+    from the dense spikes, plain conversion from build/ptq/ when present."""
+    from golden import dense, evaluate as ev, network
+    import numpy as np
+    rows = ev.depth_rows(names=("digits", "digits-nothere"), limit=60, ptq_dir=str(tmp_path))
+    assert rows[1] == {"net": "digits-nothere", "missing": "nets/digits-nothere.json not found"}
+    r = rows[0]
+    net = network.load("digits")
+    x, y = data.load("digits", "heldout")
+    _, res = dense.run(net, x[:60])
+    assert r["cat_acc"] == float((np.argmax(res[-1].membrane, axis=1) == y[:60]).mean())
+    assert r["firing"] == [round(float((l.spikes < net.T).mean()), 4) for l in res[:-1]]
+    assert r["conv_layers"] == 2 and r["ptq_source"] == "training record"
+    # a plain-conversion file in ptq_dir is measured (here: the CAT file itself)
+    (tmp_path / "digits.json").write_text(open(os.path.join(NETS_DIR, "digits.json")).read())
+    r2 = ev.depth_rows(names=("digits",), limit=60, ptq_dir=str(tmp_path))[0]
+    assert r2["ptq_acc"] == r["cat_acc"] and r2["ptq_source"].endswith("digits.json")
+    md = ev.depth_markdown(rows)
+    assert "| digits | 2 | 8 | 60 |" in md and "digits-nothere" in md and "firing %" in md

@@ -8,8 +8,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from golden import dense, network  # noqa: E402
+from golden import arch, catnet, data, dense, floatnet, network  # noqa: E402
 from golden import train  # noqa: E402
+from golden.nets import resolve  # noqa: E402
+
+QUIET = dict(progress=False, log=lambda *a: None)
 
 
 @pytest.mark.parametrize("name", ["digits", "digits-rate-t4"])
@@ -30,7 +33,6 @@ def test_tiny_training(tmp_path, name):
     assert h["agreement_cat_float"] >= 0.9
     assert meta["torch"] == torch.__version__ and len(meta["lambda"]) == 2
     # the stored accuracy is the dense model's on the held-out images used
-    from golden import data
     x, y = data.load("digits", "heldout")
     _, pred = dense.predict(loaded, x[:300])
     assert abs(float((pred == y[:300]).mean()) - h["int_acc"]) < 1e-12
@@ -39,16 +41,15 @@ def test_tiny_training(tmp_path, name):
 def test_integer_forward_matches_dense():
     """The torch integer-semantics forward returns exactly the dense model's scores."""
     torch.set_num_threads(2)
-    from golden import data
     x, y = data.load("digits", "train")
-    fm = train.FloatANN(train.ARCH["digits"], 8)
-    model = train.CATNet(fm.folded(), T=6, coding="ttfs")
+    fm = catnet.FloatANN(arch.arch_of("digits"), (1, 8, 8))
+    model = catnet.CATNet(fm.folded(), T=6, coding="ttfs")
     train.init_lambdas(model, x)
-    net = train.build(model, "digits-ttfs-t6", x.shape[1:])
-    a0 = train.encode(x[:64], 6, "ttfs", "round")
+    net = catnet.build(model, "digits-ttfs-t6", x.shape[1:])
+    a0 = catnet.encode(x[:64], 6, "ttfs", "round")
     _, exact = model.forward_int(a0, net, x[:64])
     scores, _ = dense.predict(net, x[:64])
-    scale = train.export_scales(model, net.F)[-1]
+    scale = catnet.export_scales(model, net.F)[-1]
     assert np.array_equal(np.rint(exact.numpy() * scale).astype(np.int64), scores)
 
 
@@ -67,3 +68,93 @@ def test_cli_help():
     p = subprocess.run([sys.executable, "-m", "golden.train", "--list"], capture_output=True,
                        text=True)
     assert p.returncode == 0 and "mnist-rate-t2" in p.stdout
+
+
+def test_same_seed_same_bytes(tmp_path):
+    """Two short trainings with the same seed, threads and software write identical files."""
+    files = []
+    for run in ("a", "b"):
+        out = tmp_path / run / "digits.json"
+        assert train.main(["--net", "digits", "--epochs", "1", "--limit", "200", "--out",
+                           str(out), "--threads", "1", "--quiet"]) == 0
+        files.append((out.read_bytes(), (out.parent / "digits.float.npz").read_bytes()))
+    assert files[0] == files[1]
+    out = tmp_path / "c" / "digits.json"
+    train.main(["--net", "digits", "--epochs", "1", "--limit", "200", "--out", str(out),
+                "--threads", "1", "--quiet", "--seed", "1"])
+    assert out.read_bytes() != files[0][0]  # the seed matters
+
+
+def test_default_output_is_build_not_shipped(tmp_path, monkeypatch):
+    """Without --replace-shipped, training never touches nets/."""
+    monkeypatch.setattr(train, "BUILD_NETS_DIR", str(tmp_path / "build"))
+    shipped = open(resolve("digits"), "rb").read()
+    assert train.main(["--net", "digits", "--epochs", "1", "--limit", "100", "--threads", "1",
+                       "--quiet"]) == 0
+    assert (tmp_path / "build" / "digits.json").is_file()
+    assert (tmp_path / "build" / "digits.float.npz").is_file()
+    assert open(resolve("digits"), "rb").read() == shipped
+
+
+def test_replace_shipped_and_out_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--net", "digits", "--out", "x.json", "--replace-shipped"])
+    assert exc.value.code == 2
+
+
+def test_any_architecture(tmp_path):
+    """A spec with a stride-2 conv, a hidden dense layer and input padding trains, exports a
+    network of that architecture, and its float ANN runs in NumPy as in torch."""
+    spec = "pad=2,c4s2,c6,p,fc12,fc10"
+    out = tmp_path / "tiny.json"
+    net, meta = train.train_network("tiny", arch=spec, dataset="digits", epochs=1, limit=200,
+                                    out=str(out), **QUIET)
+    loaded = network.load(str(out))
+    assert loaded.input_shape == (1, 12, 12)
+    assert [l.kind for l in loaded.layers] == ["conv2d", "conv2d", "dense", "classifier"]
+    assert [l.stride for l in loaded.layers[:2]] == [2, 1] and loaded.layers[1].pool
+    assert meta["arch"]["spec"] == spec and meta["heldout"]["agreement"] == 1.0
+    x, y = data.load("digits", "heldout", loaded.input_shape)
+    layers = floatnet.load(str(out))
+    model = catnet.CATNet(catnet.load_float(str(tmp_path / "tiny.float.npz")))
+    with torch.no_grad():
+        want = model.forward_float(torch.from_numpy(x[:50] / 255.0).float()).numpy()
+    assert np.allclose(floatnet.forward(layers, x[:50]), want, atol=1e-4)
+    assert floatnet.input_padding(str(out)) == 2
+
+
+def test_deep_variant_uses_its_base_float_model(tmp_path):
+    """mnist-vgg16-ttfs-t4 starts from mnist-vgg16.float.npz, not from mnist's."""
+    base, coding, T, _ = train.parse_name("mnist-vgg16-ttfs-t4")
+    assert (base, coding, T) == ("mnist-vgg16", "ttfs", 4)
+    (tmp_path / "mnist-vgg16.float.npz").write_bytes(b"")
+    assert floatnet.float_path(str(tmp_path / "mnist-vgg16-ttfs-t4.json")).endswith(
+        "mnist-vgg16.float.npz")
+
+
+def test_bad_arch_exit_2(capsys):
+    rc = train.main(["--net", "digits", "--arch", "c4,p,p,fc10", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: architecture token 3 'p'") and err.count("\n") == 1
+
+
+def test_torchrun_two_cpu_processes(tmp_path):
+    """DistributedDataParallel under torchrun: two CPU processes (gloo) train one network;
+    process 0 writes it."""
+    out = tmp_path / "digits.json"
+    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                        "--nproc-per-node", "2", "-m", "golden.train", "--net", "digits",
+                        "--epochs", "1", "--limit", "128", "--out", str(out), "--quiet",
+                        "--threads", "1"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    net = network.load(str(out))
+    assert net.meta["training"]["processes"] == 2
+    assert net.meta["heldout"]["agreement"] == 1.0
+    assert (tmp_path / "checkpoints" / "digits-seed0.float.npz").is_file()
+
+
+def test_data_set_absent_says_where(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SNN_DATASETS", str(tmp_path))
+    assert train.main(["--net", "vgg16-cifar10", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "cifar-10-batches-py") in err
