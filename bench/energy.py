@@ -100,7 +100,7 @@ def _e64(size_bytes):
     pts = SRAM_64BIT_PJ
     if size_bytes <= pts[0][0]:
         return pts[0][1]
-    for (s0, e0), (s1, e1) in zip(pts, pts[1:]):
+    for (s0, e0), (s1, e1) in zip(pts, pts[1:]):  # noqa: B007 - used after the loop
         if size_bytes <= s1:
             break
     # log-log interpolation (or extrapolation past the last point with the last slope)

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 
 __all__ = ["raster", "vs_T", "synth_vs_P"]
 
-_STYLE = {("ttfs", "round"): ("C0", "o", "TTFS round"), ("ttfs", "floor"): ("C2", "s", "TTFS floor"),
+_STYLE = {("ttfs", "round"): ("C0", "o", "TTFS round"),
+          ("ttfs", "floor"): ("C2", "s", "TTFS floor"),
           ("rate", "-"): ("C3", "^", "rate (QCFS)")}
 
 

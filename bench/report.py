@@ -75,7 +75,8 @@ def _work(r):
          "events of all layers including the input encoder's. Membrane reads/writes include the "
          "fire phase (read and clear of every neuron). Spike buffer: writes = input events + "
          "layer output events, reads = layer input events. Bias/threshold: one parameter-memory "
-         "read per output channel (rounded up to whole groups of P). Cycles: `golden.cycles.network_cycles` at P = "
+         "read per output channel (rounded up to whole groups of P). Cycles: "
+         "`golden.cycles.network_cycles` at P = "
          f"{r['args']['p']} (TTFS only); *RTL cycles* = the simulated phase lengths on the RTL "
          "subset. Dense MACs: the same network run as a dense ANN "
          "(conv C_in·K·K·H_out·W_out·C_out + dense N_in·N_out).", ""]
@@ -187,7 +188,8 @@ def _energy(r):
             e = x["energy_pj_45nm"]
             tot = e["total"]
             body.append([x["net"], f"{x['energy_nj_45nm']:.2f}", f"{x['energy_nj_28nm']:.2f}",
-                         f"{100 * e['membrane_sram'] / tot:.0f} / {100 * e['weight_sram'] / tot:.0f}"
+                         f"{100 * e['membrane_sram'] / tot:.0f} / "
+                         f"{100 * e['weight_sram'] / tot:.0f}"
                          f" / {100 * e['spike_buffer_sram'] / tot:.0f} / "
                          f"{100 * e['bias_threshold_sram'] / tot:.0f}",
                          f"{100 * (e['accumulate'] + e['fire'] + e['input_encoder']) / tot:.0f}",
@@ -313,7 +315,8 @@ def _plots(r):
         if key in f:
             L += [f"![{title}]({f[key]})", ""]
     if "synth_vs_P" not in f:
-        L += [f"Area and Fmax against P: not plotted: {r['synth']['note'] or 'no usable points in build/synth/sweep.json'}.", ""]
+        why = r["synth"]["note"] or "no usable points in build/synth/sweep.json"
+        L += [f"Area and Fmax against P: not plotted: {why}.", ""]
     return L
 
 

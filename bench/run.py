@@ -12,8 +12,7 @@ from golden import data
 
 from . import energy as E
 from . import measure as M
-from . import plots
-from . import report
+from . import plots, report
 
 __all__ = ["run", "ttfs_vs_rate", "vgg_estimate"]
 
@@ -141,7 +140,7 @@ def run(args):
         if not args.rtl_variants:
             cands = [t for t in cands if t[0] == ds] or cands[:1]
         x, y = data.load(ds, "heldout")
-        for stem, path, net in cands:
+        for stem, _path, net in cands:
             _log(f"{stem}: RTL (Amaranth simulator) on {n} images")
             try:
                 rtl[stem] = M.rtl_check(net, x[:n], y[:n], P=args.p)

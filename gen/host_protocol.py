@@ -114,4 +114,4 @@ class HostProtocol:
         self.port.write(self.encode_load(core, target, addr, value))
         ack = self.port.read(1)
         if ack != bytes([RSP_ACK]):
-            raise IOError(f"load not acknowledged (got {ack!r})")
+            raise OSError(f"load not acknowledged (got {ack!r})")

@@ -9,8 +9,8 @@ from amaranth.back import verilog
 from amaranth.hdl import Const, Value
 from amaranth.lib import wiring
 
-from golden.network import load as load_network
 from golden.files import atomic_directory
+from golden.network import load as load_network
 from rtl.config import HardwareConfig
 from rtl.top import Accelerator
 

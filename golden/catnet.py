@@ -85,7 +85,8 @@ class FloatANN(nn.Module):
                 x = Fn.max_pool2d(x, 2)
 
     def folded(self):
-        """[(ArchLayer, weight, bias)] with BN folded: W' = W gamma/sigma, b' = beta - gamma mu/sigma."""
+        """[(ArchLayer, weight, bias)] with BN folded: W' = W gamma/sigma,
+        b' = beta - gamma mu/sigma."""
         out = []
         for l, lin, bn in zip(self.arch.layers, self.linears, self.norms):
             if l.kind == "classifier":

@@ -19,7 +19,8 @@ __all__ = [
     "CODE_BITS", "EXP_MAX", "ZERO_EXP", "ZERO_CODE", "CODINGS", "FIRE_RULES", "INPUT_THETA",
     "T_MAX", "ContractError",
     "encode_code", "code_sign", "code_exponent", "validate_codes", "code_values",
-    "min_frac_bits", "synapse_shift", "synaptic_increment", "ttfs_c4", "ttfs_fire", "rate_fire", "fire",
+    "min_frac_bits", "synapse_shift", "synaptic_increment", "ttfs_c4", "ttfs_fire", "rate_fire",
+    "fire",
     "rate_initial_membrane", "membrane_bound", "signed_width", "unsigned_width",
     "encode_input", "spike_value", "time_bits",
 ]
@@ -185,8 +186,9 @@ def encode_input(pixels, T, coding, rule="round"):
 # -- widths --------------------------------------------------------------------------------------
 
 def membrane_bound(fan_in, F, max_abs_bias, max_theta, T, coding):
-    """Largest |U| a layer can reach: fan_in * 2^F (* T events per input in rate coding) + bias term
-    + Theta (the fire unit compares 4 * (U << k) with c4 * Theta, which the width must also hold)."""
+    """Largest |U| a layer can reach: fan_in * 2^F (* T events per input in rate coding) + bias
+    term + Theta (the fire unit compares 4 * (U << k) with c4 * Theta, which the width must also
+    hold)."""
     per_input = (1 << F) * (T if coding == "rate" else 1)
     bias_term = max_abs_bias * (T if coding == "rate" else 1)
     return fan_in * per_input + bias_term + max_theta

@@ -89,7 +89,7 @@ def _split(x, y, split, train_idx, heldout_idx):
     return x[idx].copy(), y[idx].copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _digits_all():
     try:
         from sklearn.datasets import load_digits
@@ -125,7 +125,7 @@ def _read_idx(path, magic):
     return arr.reshape(dims)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mnist_all(root):
     folder = os.path.join(root, "mnist")
     img = os.path.join(folder, "t10k-images-idx3-ubyte.gz")
@@ -154,7 +154,8 @@ def mnist(split=None):
 
 class _ArrayUnpickler(pickle.Unpickler):
     """Admits the globals a pickled NumPy array needs, nothing else (no code runs)."""
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct"),
                ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
                ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
 
@@ -187,7 +188,7 @@ def _cifar_batch(path, label_key):
     return x, y
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cifar(dataset, root, split):
     folder = _folder(dataset)
     if dataset == "cifar10":
@@ -199,7 +200,8 @@ def _cifar(dataset, root, split):
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     if y.min() < 0 or y.max() >= CLASSES[dataset]:
-        raise DatasetUnavailable(f"{dataset}: label {int(y.max())} outside 0..{CLASSES[dataset] - 1}")
+        raise DatasetUnavailable(f"{dataset}: label {int(y.max())} outside "
+                                 f"0..{CLASSES[dataset] - 1}")
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
@@ -215,7 +217,7 @@ def _read_rgb(path, size):
     return a.transpose(2, 0, 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tinyimagenet(root, split):
     folder = _folder("tinyimagenet")
     wnids_path = os.path.join(folder, "wnids.txt")

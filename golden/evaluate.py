@@ -23,8 +23,8 @@ import time
 import numpy as np
 
 from . import cli, contract, data, dense, floatnet, network
-from .nets import NETS_DIR, resolve
 from .files import atomic_write
+from .nets import NETS_DIR, resolve
 
 __all__ = ["EvalError", "variant_path", "evaluate", "sweep", "SWEEP", "DEPTH_NETS", "depth_rows",
            "depth_markdown", "main"]
@@ -209,7 +209,8 @@ def table(res):
         rows += [("SNN accuracy %", _pct(res["snn_acc"])),
                  ("SNN == integer (class and scores) %", _pct(res["snn_equals_int"])),
                  ("spikes / image (incl. input)", f"{res['spikes_per_image']:.1f}"),
-                 ("  per layer (input first)", ", ".join(f"{v:g}" for v in res["spikes_per_layer"])),
+                 ("  per layer (input first)",
+                  ", ".join(f"{v:g}" for v in res["spikes_per_layer"])),
                  ("synops / image", f"{res['synops_per_image']:.0f}")]
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)
@@ -238,7 +239,8 @@ def sweep(out, split="heldout", limit=None, snn=True, progress=False, log=None, 
             body.append(f"| {coding} | {T} | {r['images']} | {_pct(r['ann_float_acc'])} | "
                         f"{_pct(r['ann_int_acc'])} | {_pct(r.get('snn_acc'))} | "
                         f"{_pct(r.get('snn_equals_int'))} | "
-                        f"{r.get('spikes_per_image', 0):.0f} | {r.get('synops_per_image', 0):.0f} |")
+                        f"{r.get('spikes_per_image', 0):.0f} | "
+                        f"{r.get('synops_per_image', 0):.0f} |")
         lines += [f"## {base}", "", hdr, "|" + "---|" * 9] + body + [""]
     text = "\n".join(lines)
     atomic_write(out, text)
@@ -312,6 +314,11 @@ def _bar(it, progress, desc):
     return it
 
 
+def _loss(a, b):
+    """a - b in points, or '-' when either is unknown."""
+    return "-" if a is None or b is None else f"{100 * (a - b):+.2f}"
+
+
 def depth_markdown(rows):
     """The depth table and the per-layer firing fractions of the deepest network."""
     L = ["| network | conv layers | T | images | float ANN % | plain conversion % | CAT % | "
@@ -321,9 +328,8 @@ def depth_markdown(rows):
             L.append(f"| {r['net']} | - | - | - | - | - | - | - | - |  <!-- {r['missing']} -->")
             continue
         f, p, c = r["float_acc"], r["ptq_acc"], r["cat_acc"]
-        loss = (lambda a, b: "-" if a is None or b is None else f"{100 * (a - b):+.2f}")
         L.append(f"| {r['net']} | {r['conv_layers']} | {r['T']} | {r['images']} | {_pct(f)} | "
-                 f"{_pct(p)} | {_pct(c)} | {loss(f, p)} | {loss(f, c)} |")
+                 f"{_pct(p)} | {_pct(c)} | {_loss(f, p)} | {_loss(f, c)} |")
     src = "; ".join(f"{r['net']}: {r['ptq_source']}" for r in rows if "ptq_source" in r)
     L += ["", "Plain conversion: the float ANN quantised to the contract after training (lambda "
           "at the 99.9th percentile of each layer's float activations, 5-bit log weights, no "

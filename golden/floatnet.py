@@ -19,7 +19,8 @@ from . import data
 from .arch import split_name
 from .nets import NETS_DIR
 
-__all__ = ["FloatModelUnavailable", "float_path", "input_padding", "load", "forward", "predict", "accuracy"]
+__all__ = ["FloatModelUnavailable", "float_path", "input_padding", "load", "forward", "predict",
+           "accuracy"]
 
 
 class FloatModelUnavailable(FileNotFoundError):
@@ -55,8 +56,8 @@ def load(name, dataset=None):
     path = float_path(name, dataset)
     with np.load(path) as z:
         spec = json.loads(str(z["spec"]))
-        return [(s, z[f"layer{i}.weight"].astype(np.float64), z[f"layer{i}.bias"].astype(np.float64))
-                for i, s in enumerate(spec)]
+        return [(s, z[f"layer{i}.weight"].astype(np.float64),
+                 z[f"layer{i}.bias"].astype(np.float64)) for i, s in enumerate(spec)]
 
 
 def _conv(a, w, b, padding, stride=1):

@@ -328,8 +328,9 @@ def build_network(doc):
             if (threshold <= 0).any():
                 raise NetworkError(f"{where}.threshold: must be positive")
             if coding == "rate" and (threshold % 2).any():
-                raise NetworkError(f"{where}.threshold: odd value {int(threshold[threshold % 2 == 1][0])}"
-                                   " in rate coding (Theta/2 must be exact)")
+                odd = int(threshold[threshold % 2 == 1][0])
+                raise NetworkError(f"{where}.threshold: odd value {odd} in rate coding "
+                                   "(Theta/2 must be exact)")
         elif "threshold" in raw:
             raise NetworkError(f"{where}.threshold: the classifier does not fire")
         in_shape = tuple(cur) if kind == "conv2d" else (math.prod(cur),)

@@ -6,7 +6,8 @@ spike time, which is what makes a random network a useful test of the datapath.
 
 import numpy as np
 
-from . import arch as archmod, contract, dense
+from . import arch as archmod
+from . import contract, dense
 from .network import FORMAT, build_network, codes_to_text, dumps  # noqa: F401
 
 __all__ = ["random_codes", "random_network", "random_images", "conv", "pool", "dense_layer",

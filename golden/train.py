@@ -38,8 +38,9 @@ import time
 
 import numpy as np
 
-from . import arch as archmod, cli, contract, data, dense, network
-from .nets import NETS_DIR, SHIPPED_ALL, BUILD_NETS_DIR
+from . import arch as archmod
+from . import cli, contract, data, dense, network
+from .nets import BUILD_NETS_DIR, NETS_DIR, SHIPPED_ALL
 
 try:
     import torch
@@ -54,9 +55,17 @@ except ImportError:  # pragma: no cover
 
 from tqdm import tqdm  # noqa: E402  (a dependency of the train extra)
 
-from .catnet import (CATNet, ExportError, FloatANN, build, encode, load_float,  # noqa: E402
-                     log_quantise, save_float)
 from . import distributed  # noqa: E402
+from .catnet import (  # noqa: E402
+    CATNet,
+    ExportError,
+    FloatANN,
+    build,
+    encode,
+    load_float,
+    log_quantise,
+    save_float,
+)
 
 __all__ = ["SETTINGS", "ALL", "parse_name", "settings_for", "train_float", "train_network",
            "main", "ExportError"]

@@ -7,8 +7,17 @@ from amaranth.lib.wiring import In, Out
 from golden import contract
 
 from .input_encoder import InputEncoder
-from .layouts import (LoadTarget, Phase, descriptor_layout, event_layout, load_layout,
-                      op_layout, score_layout, tag_layout, trace_layout)
+from .layouts import (
+    LoadTarget,
+    Phase,
+    descriptor_layout,
+    event_layout,
+    load_layout,
+    op_layout,
+    score_layout,
+    tag_layout,
+    trace_layout,
+)
 from .max_pool import EarliestSpikePool
 from .neuron_core import NeuronCore
 from .param_memory import ParamMemory
@@ -187,7 +196,7 @@ class Accelerator(wiring.Component):
             emit.group_valid.eq(pool.out_valid & seq.fire.phase),
             emit.group_tag.eq(seq.stage_tag),
         ]
-        for p, core in enumerate(cores):
+        for p in range(P):
             active = p < seq.stage_tag.lanes
             m.d.comb += [
                 emit.group_lanes[p].k.eq(pool.out_k[p]),

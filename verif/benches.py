@@ -229,7 +229,9 @@ async def neuron_core(io, p):
         last = None  # (membrane, B) of the last step of the previous group
         pipe = [None] * latency  # pipe[-1] is the step whose result is on the outputs
 
-        async def fire_cycle(issue):
+        # defined per round on purpose: it checks this round's U (B023 is about closures that
+        # outlive their iteration; this one is awaited within it)
+        async def fire_cycle(issue, U=U, rnd=rnd):
             nonlocal pipe
             s2, sv = pipe[-1], pipe[value_at]
             adv = rng.random() < 0.7
@@ -556,8 +558,8 @@ async def spike_buffer(io, p):
 
 def build_input_encoder(seed, *, T=8, rule="round", shape=(4, 8, 8)):
     """256 pixels (the default shape) take every value once, in a random order."""
-    from rtl.layouts import event_layout
     from rtl.input_encoder import InputEncoder
+    from rtl.layouts import event_layout
     rng = _rng(seed, 6)
     C, H, W = shape
     n = C * H * W
@@ -835,11 +837,10 @@ async def layer_sequencer(io, p):
     each core loads (through a model of ParamMemory's read latency), loaded after the previous
     group's last step used Theta and before the group's first step uses B; the registered
     descriptor and ``classifier``; the prediction handshake."""
+    from rtl.layouts import Phase, descriptor_value
     from rtl.neuron_core import NeuronCore
     from rtl.param_memory import ParamMemory
-    from rtl.layouts import Phase
     from rtl.sequencer import FIRE_STAGES
-    from rtl.layouts import descriptor_value
     rng = _rng(p["seed"], 100)
     cfg = p["config"]
     P, L = cfg.cores, len(cfg.layers)
@@ -874,7 +875,7 @@ async def layer_sequencer(io, p):
     stats["clear_cycles"] = io.cycle
     await io.tick()  # the first IDLE cycle was read above: inputs are set in a fresh cycle
 
-    for inference in range(p["inferences"]):
+    for _ in range(p["inferences"]):
         await io.tick(int(rng.integers(0, 3)))
         # -- IDLE -> INPUT -> INTEGRATE ---------------------------------------------------------
         io.set("pixel_valid", 1)

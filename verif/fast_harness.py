@@ -44,8 +44,8 @@ import numpy as np
 from golden.files import atomic_directory, atomic_write
 from rtl.layouts import Phase
 from verif import runner
-from verif.scoreboard import Mismatch, Observation, check, expect
 from verif.host_driver import load_items
+from verif.scoreboard import Mismatch, Observation, check, expect
 from verif.simio import codec
 
 __all__ = ["HARNESS_SOURCE", "FAST_BUILD", "BuildError", "HarnessError", "FastHarness", "Images",

@@ -277,9 +277,8 @@ class Progress:
 
 
 def _planned(args, shard, nets):
-    from golden import data
+    from golden import data, network
     from rtl.config import ConfigError, HardwareConfig
-    from golden import network
     total = 0
     for name in (nets if "images" in args.parts else []):
         net = network.load(name)

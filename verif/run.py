@@ -15,9 +15,8 @@ import time
 import numpy as np
 
 from gen.verilog import build_config, write_design
-from golden import cli
+from golden import cli, data
 from golden import cycles as cycle_model
-from golden import data
 from golden.files import atomic_write
 from golden.network import NetworkError
 from rtl.config import ConfigError

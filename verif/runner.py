@@ -58,8 +58,8 @@ def sim_available(sim):
 
 
 def default_seed(name, base=None):
-    """Seed of a test: ``base`` if given, else ``SEED`` from the environment, else one derived from the
-    test name (stable, so the default designs are compiled once and reused)."""
+    """Seed of a test: ``base`` if given, else ``SEED`` from the environment, else one derived
+    from the test name (stable, so the default designs are compiled once and reused)."""
     if base is not None:
         return int(base)
     env = os.environ.get("SEED")

@@ -8,7 +8,6 @@ first difference, naming the layer, the neuron, the expected and observed values
 
 from dataclasses import dataclass, field
 
-
 from golden import cycles as cycle_model
 from golden import event
 
@@ -67,7 +66,7 @@ def phase_durations(obs):
 
 def check(exp, obs, *, cycles=True):
     """Compare events (per layer and neuron), scores, prediction and phase cycles."""
-    for li, (C, H, W) in enumerate(exp.maps):
+    for li, (_C, H, W) in enumerate(exp.maps):
         seen = {}
         for (layer, c, y, x, k, cyc) in obs.trace:
             if layer != li:

@@ -13,9 +13,8 @@ a network of the same shape written through the ``load`` port before the run.
 
 import time
 
-import numpy as np
-
 import cocotb
+import numpy as np
 from cocotb.simtime import get_sim_time
 
 from golden.network import load as load_network

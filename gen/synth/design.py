@@ -55,6 +55,7 @@ def emit_accelerator(cfg, work):
 
 def emit_board_top(cfg, work, clk_mhz, baud):
     from rtl.host_link import HostLink
+
     from ..verilog import emit
     div = max(2, int(round(clk_mhz * 1e6 / baud)))
     atomic_write(os.path.join(work, f"{BOARD_TOP}.v"), emit(HostLink(cfg, divisor=div), BOARD_TOP))

@@ -114,7 +114,8 @@ opt_clean -purge
 hierarchy -top {TOP}
 """
     # pass 2: hierarchical, for the area per component
-    script2 = head + tail + f"""tee -q -o sky130_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
+    stat = f"stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}"
+    script2 = head + tail + f"""tee -q -o sky130_stat.json {stat}
 """
     # pass 3: flattened (ABC sees whole paths and buffers the fanout inside them)
     script3 = head + "flatten\n" + tail + f"""read_liberty -lib {libname}

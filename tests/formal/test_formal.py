@@ -16,8 +16,7 @@ from rtl.config import HardwareConfig
 from rtl.spike_emitter import SpikeEmitter
 from rtl.top import Accelerator
 from verif.formal.accelerator import AcceleratorHarness, host_streams
-from verif.formal.checks import (CHECKS, accelerator_job, membrane_harness, rtlil_job,
-                                 tiny_network)
+from verif.formal.checks import CHECKS, accelerator_job, membrane_harness, rtlil_job, tiny_network
 from verif.formal.components import EmitterHarness
 from verif.formal.sby import Job, run
 

@@ -8,7 +8,8 @@ import pytest
 
 from gen.lint import lint_file
 from gen.verilog import build_config, emit, write_design
-from golden import network, randnet as R
+from golden import network
+from golden import randnet as R
 
 
 @pytest.fixture(scope="module")

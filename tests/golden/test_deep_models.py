@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-
-from golden import arch, data, floatnet, network, randnet as R
-from golden.nets import SHIPPED_ALL
-
 from test_event_equals_dense import assert_equal_models  # noqa: E402 (same folder)
+
+from golden import arch, data, floatnet, network
+from golden import randnet as R
+from golden.nets import SHIPPED_ALL
 
 #: deep random networks: 13 and 8 conv layers of golden.arch, narrowed so the test stays short,
 #: with a hidden dense layer, a stride-2 conv and a 5x5 kernel

@@ -98,8 +98,10 @@ def test_jobs_give_the_same_result():
 def test_depth_table(tmp_path):
     """The depth rows measure what they say: CAT = golden.dense on the file, firing fractions
     from the dense spikes, plain conversion from build/ptq/ when present."""
-    from golden import dense, evaluate as ev, network
     import numpy as np
+
+    from golden import dense, network
+    from golden import evaluate as ev
     rows = ev.depth_rows(names=("digits", "digits-nothere"), limit=60, ptq_dir=str(tmp_path))
     assert rows[1] == {"net": "digits-nothere", "missing": "nets/digits-nothere.json not found"}
     r = rows[0]

@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from golden import dense, event, network, randnet as R
+from golden import dense, event, network
+from golden import randnet as R
 
 
 def assert_equal_models(net, images):
@@ -113,7 +115,8 @@ def test_pool_ties():
     net = network.build_network(doc)
     img = np.full((1, 1, 4, 4), 255, dtype=np.uint8)
     tr = event.run(net, img[0])
-    assert len(tr.layers[0].events) == 8 and (tr.layers[0].events[:, 1] == tr.layers[0].events[0, 1]).all()
+    events = tr.layers[0].events
+    assert len(events) == 8 and (events[:, 1] == events[0, 1]).all()
     assert_equal_models(net, img)
 
 

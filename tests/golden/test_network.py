@@ -5,7 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from golden import network, randnet as R
+from golden import network
+from golden import randnet as R
 from golden.network import NetworkError
 
 

@@ -8,8 +8,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from golden import arch, catnet, data, dense, floatnet, network  # noqa: E402
-from golden import train  # noqa: E402
+from golden import (  # noqa: E402
+    arch,
+    catnet,
+    data,
+    dense,
+    floatnet,
+    network,
+    train,  # noqa: E402
+)
 from golden.nets import resolve  # noqa: E402
 
 QUIET = dict(progress=False, log=lambda *a: None)

@@ -4,7 +4,8 @@ layer, scores, prediction and the cycle model's phase counts."""
 import numpy as np
 import pytest
 
-from golden import cycles, event, randnet as R
+from golden import cycles, event
+from golden import randnet as R
 from rtl.config import ConfigError, HardwareConfig
 from rtl.layouts import LoadTarget
 from rtl.top import Accelerator

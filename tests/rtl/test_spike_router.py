@@ -4,7 +4,8 @@ sequence of operation bundles (order oy, ox, g) against the fan-out of golden.ev
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from golden import randnet as R
 from rtl.config import HardwareConfig

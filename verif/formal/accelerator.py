@@ -16,8 +16,19 @@ states, on every host stream (every ``lib.stream`` port, ``host_streams``), the 
 """
 
 from amaranth.asserts import AnySeq
-from amaranth.hdl import (Assert, Assume, ClockSignal, Cover, Elaboratable, Format, Instance,
-                          Module, ResetSignal, Signal, Value)
+from amaranth.hdl import (
+    Assert,
+    Assume,
+    ClockSignal,
+    Cover,
+    Elaboratable,
+    Format,
+    Instance,
+    Module,
+    ResetSignal,
+    Signal,
+    Value,
+)
 from amaranth.lib import stream, wiring
 
 from gen.verilog import emit

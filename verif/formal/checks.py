@@ -57,7 +57,7 @@ def accelerator_job(harness):
     return files, [f"read -formal {harness.module}.v", "read_rtlil harness.il"], "harness"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiny_network():
     """A seeded random network small enough for a deep bounded check: a 1x2x2 image, a 2x2
     convolution with 2 channels, a 2-class classifier, T = 2."""

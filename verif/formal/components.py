@@ -21,9 +21,8 @@ from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Elaboratable, Module, Value
 from amaranth.lib import data
 
-from rtl.layouts import event_layout
 from rtl.input_encoder import InputEncoder
-from rtl.layouts import Phase
+from rtl.layouts import Phase, event_layout
 from rtl.sequencer import LayerSequencer
 from rtl.spike_emitter import SpikeEmitter
 

@@ -22,8 +22,19 @@ and fire-pipeline registers are read through ``probes`` (connected by the yosys 
 
 import numpy as np
 from amaranth.asserts import AnyConst, AnySeq
-from amaranth.hdl import (Array, Assert, Assume, Cat, Const, Elaboratable, Module, ResetSignal,
-                          Signal, Value, signed)
+from amaranth.hdl import (
+    Array,
+    Assert,
+    Assume,
+    Cat,
+    Const,
+    Elaboratable,
+    Module,
+    ResetSignal,
+    Signal,
+    Value,
+    signed,
+)
 
 from golden import contract
 from rtl.neuron_core import NeuronCore
