@@ -95,7 +95,8 @@ class LayerSequencer(wiring.Component):
         m.d.sync += self.classifier.eq(self.layer == L - 1)  # registered, like the descriptor
 
         # -- fire scan ---------------------------------------------------------------------------
-        # order: group g, then [P + LOAD_LEAD parameter steps], pooled row, pooled column, 2x2 window
+        # order: group g, then [P + LOAD_LEAD parameter steps], pooled row, pooled column,
+        # 2x2 window
         scanning = Signal(name="scan_active")
         loading = Signal(name="scan_loading")
         load_step = Signal(range(P + LOAD_LEAD), name="scan_load_step")
