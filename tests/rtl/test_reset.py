@@ -7,7 +7,7 @@ from amaranth.hdl import ClockDomain, Elaboratable, Module
 from golden import data, network
 from golden import randnet as R
 from rtl.config import HardwareConfig
-from rtl.sequencer import Phase
+from rtl.layouts import Phase
 from rtl.top import Accelerator
 from verif import scoreboard as sb
 from verif.amaranth_sim import run_inference
