@@ -24,7 +24,7 @@ PARTS  ?=
 SETUP_STAMP := .venv/.setup-stamp
 TRAIN_STAMP := .venv/.train-stamp
 
-.PHONY: help setup run eval train verilog lint test sim regress regress-merge formal synth synth-sweep \
+.PHONY: help setup run eval train verilog lint ruff test test-fast sim regress regress-merge formal synth synth-sweep \
         bitstream bench clean distclean
 
 help: ## list the targets (this text)
@@ -58,6 +58,13 @@ lint: $(SETUP_STAMP) ## Verilator lint + Icarus compile of the emitted Verilog
 
 test: $(SETUP_STAMP) ## the CI test suite (both simulators), excludes -m slow
 	$(PY) -m pytest -n 2 -m "not slow"
+
+test-fast: $(SETUP_STAMP) ## inner loop (about a minute): golden models and components under Amaranth's simulator; no cocotb, synthesis or formal
+	$(PY) -m pytest -n 2 -m "not slow and not sim and not synth and not formal" tests/golden tests/rtl tests/test_layering.py
+
+ruff: $(SETUP_STAMP) ## Python lint (ruff, configured in pyproject.toml) and the package layering check
+	$(PY) -m ruff check .
+	$(PY) scripts/layering.py --check
 
 sim: $(SETUP_STAMP) ## one cocotb test: TEST=name SIM=icarus|verilator WAVES=1 SEED=n
 	$(PY) -m verif.sim $(if $(TEST),--test $(TEST)) --sim $(SIM) $(if $(WAVES),--waves) $(if $(SEED),--seed $(SEED))
