@@ -5,8 +5,10 @@ The schedule (rtl/, see docs/ARCHITECTURE.md):
 - integrate: the spike router expands each input event into ``max(1, n)`` cycles, where n is
   the number of operation bundles it sends (conv: reachable output positions x channel groups;
   dense: channel groups; an event that reaches nothing costs one cycle); the events follow each
-  other without bubbles. The phase ends when the router is done and the cores have written the
-  last bundle back (``CORE_DRAIN`` cycles after it), plus a fixed overhead for the launch, the
+  other without bubbles, in the spike buffer's order (``buffer_order``). The phase ends when the
+  router is done and the cores have written the last bundle back (``CORE_DRAIN`` cycles after
+  it), so the events after the last one that reaches an output count only beyond that drain:
+  this makes the count depend on the order. Plus a fixed overhead for the launch, the
   spike-buffer read latency, the router's setup stage and the end-of-phase detection.
 - fire: P + LOAD_LEAD steps per channel group load the group's biases and thresholds into the cores,
   then one scan step per (group, pre-pool position); a group of lane results (one per window,
@@ -23,8 +25,8 @@ import numpy as np
 
 from .event import fanout_range
 
-__all__ = ["LayerCycles", "layer_cycles", "network_cycles", "INTEGRATE_OVERHEAD",
-           "FIRE_OVERHEAD"]
+__all__ = ["LayerCycles", "layer_cycles", "network_cycles", "buffer_order",
+           "INTEGRATE_OVERHEAD", "FIRE_OVERHEAD"]
 
 #: launch + buffer read + router setup + iterator load + phase change
 INTEGRATE_OVERHEAD = 7
@@ -82,8 +84,20 @@ def _fire_groups(layer, P, out_spikes_flat, T):
     return fired.reshape(G, P, -1).sum(axis=1).ravel()
 
 
+def buffer_order(events, shape, P):
+    """A firing layer's output events (n, 2) [neuron, k], neuron flat over its pooled ``shape``
+    (C, H, W), or (C,) for a dense layer, in the order its fire scan writes them to the spike
+    buffer, which is the order the next layer reads them in: channel group (P channels), pooled
+    position, lane. (The golden trace lists them by neuron; the input encoder writes pixel
+    order, which is neuron order.)"""
+    events = np.asarray(events, dtype=np.int64).reshape(-1, 2)
+    c, pos = np.divmod(events[:, 0], int(np.prod(shape[1:], dtype=np.int64)))
+    return events[np.lexsort((c % P, pos, c // P))]
+
+
 def layer_cycles(net, layer, P, in_events, out_spikes_flat):
-    """Cycles of one layer given its input events (n, 2) and its pooled output spike times."""
+    """Cycles of one layer given its input events (n, 2), in the order the spike buffer holds
+    them (``buffer_order``), and its pooled output spike times."""
     G = -(-layer.out_channels // P)
     bundles = _event_bundles(layer, G, in_events)
     cost = np.maximum(bundles, 1)
@@ -115,5 +129,5 @@ def network_cycles(net, trace, P):
         if len(lt.events):
             spikes[lt.events[:, 0]] = lt.events[:, 1]
         out.append(layer_cycles(net, layer, P, events, spikes))
-        events = lt.events
+        events = buffer_order(lt.events, layer.pooled_shape, P)
     return out

@@ -6,6 +6,7 @@ import pytest
 
 from golden import cycles, event
 from golden import randnet as R
+from golden.network import NetworkError
 from rtl.config import ConfigError, HardwareConfig
 from rtl.layouts import LoadTarget
 from rtl.top import Accelerator
@@ -47,6 +48,62 @@ def test_random_back_pressure(seed):
     obs = run_inference(cfg, images, ready_prob=0.4, valid_prob=0.5, seed=seed)
     for image, o in zip(images, obs):
         sb.check(sb.expect(cfg, image), o, cycles=False)
+
+
+def test_integrate_count_follows_the_spike_buffer_order():
+    """Layer 2 (1x1 kernel, stride 2) reaches an output from input (0, 0) only; layer 1 fired
+    channel 1 at (0, 0) and channel 0 at (1, 0), in that order in the spike buffer (P = 2: the
+    fire scan writes position by position). The event that reaches nothing comes last and
+    overlaps the cores' drain; in the golden trace's neuron order it came first and the cycle
+    model counted one cycle too many."""
+    net = R.random_network(np.random.default_rng(5), (1, 2, 2),
+                           [R.conv(2, 3, 1, 1), R.conv(1, 1, 2, 0), R.classifier(2)], T=4,
+                           calib_images=4)
+    image = R.random_images(np.random.default_rng(5), net.input_shape, 4, density=0.9)[1]
+    tr = event.run(net, image)
+    # the case: neurons 2 = (c0, 1, 0) (reaches nothing), 4 = (c1, 0, 0) and 6 = (c1, 1, 0)
+    assert tr.layers[0].events[:, 0].tolist() == [2, 4, 6]
+    cfg = HardwareConfig(net, cores=2)
+    sb.check(sb.expect(cfg, image), run_inference(cfg, [image])[0], cycles=True)
+
+
+def _order_dependent(net, P, image):
+    """Whether layer 2's integrate count differs between the spike buffer's order of its input
+    events and the golden trace's neuron order."""
+    layer = net.layers[1]
+    events = event.run(net, image).layers[0].events
+    in_buffer = cycles.buffer_order(events, net.layers[0].pooled_shape, P)
+    no_spikes = np.full(int(np.prod(layer.pooled_shape)), net.T)
+    return (cycles.layer_cycles(net, layer, P, events, no_spikes).integrate
+            != cycles.layer_cycles(net, layer, P, in_buffer, no_spikes).integrate)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_stride2_layers_after_channel_groups(seed):
+    """Random stride-2 layers whose input map has several channels per group (P >= 2), where
+    input positions reach no output: the cycle model stays exact (the case drawn must depend on
+    the spike buffer's order, so that a model reading the events in neuron order would fail)."""
+    rng = np.random.default_rng([seed, 2])
+    for _draw in range(100):
+        h, w, K1 = (int(v) for v in rng.integers(2, 6, size=3))
+        K2 = int(rng.integers(1, 4))
+        spec = [R.conv(int(rng.integers(2, 6)), K1, 1, K1 // 2),
+                R.conv(int(rng.integers(1, 5)), K2, 2, int(rng.integers(0, K2))),
+                R.classifier(int(rng.integers(2, 5)))]
+        try:
+            net = R.random_network(rng, (int(rng.integers(1, 3)), h, w), spec,
+                                   T=int(rng.integers(2, 6)), calib_images=2)
+        except NetworkError:
+            continue
+        P = int(rng.integers(2, 5))
+        images = R.random_images(rng, net.input_shape, 2, density=0.8)
+        if any(_order_dependent(net, P, image) for image in images):
+            break
+    else:
+        pytest.fail("no order-dependent case in 100 draws")
+    cfg = HardwareConfig(net, cores=P)
+    for image, obs in zip(images, run_inference(cfg, images)):
+        sb.check(sb.expect(cfg, image), obs, cycles=True)
 
 
 def test_integrate_utilisation_on_conv_layers():
