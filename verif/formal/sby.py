@@ -189,9 +189,15 @@ def _status(log):
 
 
 def _fail_step(log):
-    """The step of the first failing assertion (smtbmc prints it before 'Assert failed')."""
+    """The step of the first failing assertion (smtbmc prints it before 'Assert failed').
+
+    Only the base case's lines count: in ``prove`` mode the induction engine runs at the same
+    time, its lines interleave with the base case's, and its 'Assert failed' (a step of an
+    arbitrary-state trace, not a counterexample from reset) may come first."""
     step = None
     for line in log.splitlines():
+        if "induction" in line:
+            continue
         m = re.search(r"Checking assertions in step (\d+)", line)
         if m:
             step = int(m.group(1))
