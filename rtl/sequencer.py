@@ -115,11 +115,15 @@ class LayerSequencer(wiring.Component):
         rows = d.out_h >> pool
         cols = d.out_w >> pool
         scan_step = scanning & ~loading
-        clear_step = Signal(name="clear_step")  # CLEAR zeroes membrane ``window_base``
+        clear_step = Signal(name="clear_step")  # CLEAR zeroes membrane ``clear_addr``
+        # CLEAR's own address counter, zero outside CLEAR; the scan's address terms are zero
+        # during CLEAR (their reset values, untouched until FIRE), so OR-ing them merges the two
+        # without putting CLEAR in the scan's window_base update logic (its critical path)
+        clear_addr = Signal.like(self.fire.maddr, name="clear_addr")
         m.d.comb += [
             self.fire.advance.eq(~self.emit_stall),
             self.fire.valid.eq(scan_step | clear_step),
-            self.fire.maddr.eq(window_base + Mux(dy, d.out_w, 0) + dx),
+            self.fire.maddr.eq((window_base + Mux(dy, d.out_w, 0) + dx) | clear_addr),
             self.param_en.eq(self.fire.advance),
         ]
         advance = scanning & self.fire.advance
@@ -179,22 +183,25 @@ class LayerSequencer(wiring.Component):
         # -- phase FSM ---------------------------------------------------------------------------
         launched = Signal(name="phase_launched")
         m.d.sync += launched.eq(0)
-        clearing = Signal(init=1, name="clear_issuing")
+        clearing = Signal(init=1, name="clear_issuing")  # 0 outside CLEAR
+        # fire.phase (CLEAR or FIRE) from a register set with the state, not decoded from it:
+        # it fans out to every core's membrane port multiplexers
+        fire_phase = Signal(init=1, name="fire_phase")
+        m.d.comb += [self.fire.phase.eq(fire_phase), clear_step.eq(clearing)]
         with m.FSM(name="sequencer"):
             with m.State("CLEAR"):
                 # The reset state. A reset may cut a layer short, leaving partial sums in the
                 # membranes (the fire phase zeroes each membrane as it reads it): the cores'
                 # fire pipeline zeroes every address, one per cycle, before the first image.
-                m.d.comb += [self.phase.eq(Phase.CLEAR), self.fire.phase.eq(1),
-                             clear_step.eq(clearing)]
+                m.d.comb += self.phase.eq(Phase.CLEAR)
                 with m.If(self.fire.advance):
                     with m.If(clearing):
-                        m.d.sync += window_base.eq(window_base + 1)
-                        with m.If(window_base == cfg.membrane_depth - 1):
+                        m.d.sync += clear_addr.eq(clear_addr + 1)
+                        with m.If(clear_addr == cfg.membrane_depth - 1):
                             m.d.sync += clearing.eq(0)
                     with m.Else():
                         # the last address is written now, one advance after its issue
-                        m.d.sync += window_base.eq(0)
+                        m.d.sync += [clear_addr.eq(0), fire_phase.eq(0)]
                         m.next = "IDLE"
             with m.State("IDLE"):
                 m.d.comb += self.phase.eq(Phase.IDLE)
@@ -218,14 +225,15 @@ class LayerSequencer(wiring.Component):
                                  g.eq(0), py.eq(0), px.eq(0), dy.eq(0), dx.eq(0),
                                  group_base.eq(0), row_base.eq(0), window_base.eq(0),
                                  lanes_left.eq(d.out_c), self.param_addr.eq(d.param_base * P),
-                                 launched.eq(1)]
+                                 launched.eq(1), fire_phase.eq(1)]
                     m.next = "FIRE"
             with m.State("FIRE"):
-                m.d.comb += [self.phase.eq(Phase.FIRE), self.fire.phase.eq(1)]
+                m.d.comb += self.phase.eq(Phase.FIRE)
                 in_flight = 0
                 for stage in stages:
                     in_flight = in_flight | stage["valid"]
                 with m.If(~launched & ~scanning & ~in_flight & self.emit_idle):
+                    m.d.sync += fire_phase.eq(0)
                     with m.If(self.classifier):
                         m.next = "PREDICT"
                     with m.Else():
