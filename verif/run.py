@@ -109,7 +109,8 @@ def markdown(r):
         f"| RTL equals golden (events, scores, prediction, cycles) | "
         f"{100 * r['rtl_equals_golden']:.1f} % |",
         f"| RTL accuracy on these images | {100 * r['rtl_accuracy']:.1f} % |",
-        f"| cycles per image (mean, min, max) | {r['cycles_per_image']['mean']:.0f}, "
+        f"| cycles per image, integrate and fire phases; the input phase adds C·H·W + 3 "
+        f"(mean, min, max) | {r['cycles_per_image']['mean']:.0f}, "
         f"{r['cycles_per_image']['min']}, {r['cycles_per_image']['max']} |",
         f"| latency at 100 MHz | {r['latency_us_at_100MHz']:.1f} µs |",
         f"| conv integrate utilisation | "
