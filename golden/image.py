@@ -350,6 +350,7 @@ def read_image(data):
     _expect(h["image_bytes"] <= n, f"image truncated: {n} bytes, the header says "
             f"{h['image_bytes']}")
     _expect(h["image_bytes"] == n, f"image is {n} bytes, the header says {h['image_bytes']}")
+    _expect(n % ALIGN == 0, f"image of {n} bytes is not a whole number of {ALIGN}-byte units")
     P, L = h["cores"], h["layers"]
     _expect(1 <= P <= CORES_MAX, f"cores {P} outside 1..{CORES_MAX}")
     _expect(L >= 1, "image has no layers")

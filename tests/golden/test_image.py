@@ -89,6 +89,12 @@ def test_random_networks_round_trip(cores, shape, spec):
         assert (li.bias[l.out_channels:] == 0).all() and (li.threshold[l.out_channels:] == 1).all()
 
 
+def test_kind_codes_are_the_accelerators():
+    from rtl import config
+    assert I.KINDS == {"conv2d": config.KIND_CONV, "dense": config.KIND_DENSE,
+                       "classifier": config.KIND_CLASSIFIER}
+
+
 def test_pack_rows_is_lane_0_lsb_and_inverts():
     # P = 4: 20 bits in 3 bytes, the high 4 bits zero
     codes = np.array([[1, 2, 3, 31]])
@@ -165,6 +171,8 @@ def _desc_at(layer, name):
     (lambda d: _poke(d, *_header_at("version"), 2), "image version 2, this reader knows 1"),
     (lambda d: d[:-64], "image truncated: 2048 bytes, the header says 2112"),
     (lambda d: d + bytes(64), "image is 2176 bytes, the header says 2112"),
+    (lambda d: _poke(d, *_header_at("image_bytes"), 2100)[:2100],
+     "image of 2100 bytes is not a whole number of 64-byte units"),
     (lambda d: _poke(d, *_header_at("cores"), 0), "cores 0 outside 1..32"),
     (lambda d: _poke(d, *_header_at("layers"), 40),
      "40 descriptors end at byte 2624, past the end of the image (2112 bytes)"),
