@@ -3,7 +3,7 @@
     python -m golden.workload                        # build/nets/vgg16-shape-random.json
     python -m golden.workload --width-div 8 --out build/nets/vgg16-shape-random-w8.json
     python -m golden.workload --figures vgg16-shape-random --images 3 --event --json
-    python -m golden.workload --measure-stats        # re-measure nets/mnist-vgg16.firing.json
+    python -m golden.workload --measure-stats        # re-measure nets/stats/mnist-vgg16.firing.json
 
 No VGG-16 has been trained on real 32x32 colour data here (``make train NET=vgg16-cifar10``
 needs CIFAR-10 and GPUs), yet the processor must be measured on one. This module builds a
@@ -11,22 +11,26 @@ network of exactly that shape (``golden.arch`` architecture ``vgg16-cifar10`` on
 conv layers of 64..512 channels in 5 blocks, each ending in a 2x2 max-pool, then fc512 and the
 10-way classifier; 14.7 M weights) whose activity is that of a trained deep network:
 
-* **Weights**: random 5-bit log codes, drawn per layer from the code statistics of the matching
-  layer of the trained ``mnist-vgg16`` (the distribution of the exponent e, 0..14 or zero, and
-  the share of negative signs), so that membrane and threshold widths look like a trained
-  network's (uniform exponents, ``golden.randnet``'s default, would make every membrane a sum of
-  a few e = 0 weights).
+* **Weights**: random 5-bit log codes, their exponents drawn per layer from the distribution of
+  the matching layer of the trained ``mnist-vgg16`` (e in 0..14, or zero), so that membrane and
+  threshold widths look like a trained network's (uniform exponents, ``golden.randnet``'s
+  default, would make every membrane a sum of a few e = 0 weights). Signs are positive or
+  negative with equal odds, NOT with the trained network's 53-56 % negative: with random
+  weights and fan-ins of up to 4,608, that excess makes every channel of a layer inhibited by
+  the previous layer's total activity, and at full width the deep layers then swing from image
+  to image between almost silent and almost all firing (measured: per-image standard deviation
+  up to 34 points in layers 9-11, against at most 5 with equal odds).
 * **Thresholds and biases**, per output channel, calibrated layer by layer on a few seeded
   synthetic 3x32x32 images (``synthetic_images``: smooth colour noise, pixels spread over
   0..255 like photographs): each conv layer fires at the fraction measured on the matching layer
-  of ``mnist-vgg16`` (``nets/mnist-vgg16.firing.json``). Per channel, the threshold is the
+  of ``mnist-vgg16`` (``nets/stats/mnist-vgg16.firing.json``). Per channel, the threshold is the
   spread of its membranes between the firing quantile and the 99.9th percentile (the role CAT
   gives lambda: the strongest neurons fire at k = 0, so spike times spread over 0..T-1 as in a
   trained network), and the bias moves the firing quantile onto the lowest membrane that
   fires, so that the channel fires at the target fraction (on average over the layer: each
   channel's quantile index is dithered). The hidden fc512 layer, which ``mnist-vgg16`` does not
-  have, takes the last conv layer's fraction and code statistics; the classifier (no threshold)
-  takes the classifier's codes and a zero bias.
+  have, takes the last conv layer's fraction and exponents; the classifier (no threshold)
+  takes the classifier's exponents and a zero bias.
 
 The network is about 15 MB of JSON, so it is not shipped: the name ``vgg16-shape-random``
 resolves (``golden.nets.resolve``) to ``build/nets/vgg16-shape-random.json``, generated on first
@@ -57,7 +61,8 @@ from .nets import WORKLOAD as NAME
 
 __all__ = ["NAME", "ARCH", "INPUT_SHAPE", "SEED", "CALIBRATION_IMAGES", "STATS_FILE",
            "WorkloadError", "workload_name", "workload_spec", "load_stats", "measure_stats",
-           "synthetic_images", "generate", "recipe", "ensure", "figures", "main"]
+           "synthetic_images", "generate", "recipe", "ensure", "figures", "processor_figures",
+           "main"]
 
 ARCH = "vgg16-cifar10"
 INPUT_SHAPE = (3, 32, 32)
@@ -66,7 +71,8 @@ SEED = 16
 CALIBRATION_IMAGES = 16
 #: the network whose activity the workload copies, and where its statistics are shipped
 SOURCE_NET = "mnist-vgg16"
-STATS_FILE = os.path.join(NETS_DIR, SOURCE_NET + ".firing.json")
+#: (in a subfolder: tools take every nets/*.json for a network)
+STATS_FILE = os.path.join(NETS_DIR, "stats", SOURCE_NET + ".firing.json")
 STATS_FORMAT = "snn-accel-firing/1"
 #: percentile of a channel's membranes that fires at k = 0 (CAT initialises lambda there)
 TOP_PERCENTILE = 99.9
@@ -107,20 +113,16 @@ def _sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def _code_stats(layer):
-    """Share of each exponent 0..15 (15: the zero code) and of negative non-zero codes."""
+def _exponent_share(layer):
+    """Share of each exponent 0..15 (15: the zero code) among a layer's codes."""
     e = contract.code_exponent(layer.weights).ravel()
-    hist = np.bincount(e, minlength=16) / e.size
-    nonzero = e != contract.ZERO_EXP
-    neg = float((contract.code_sign(layer.weights).ravel()[nonzero] == 1).mean()) \
-        if nonzero.any() else 0.5
-    return [round(float(h), 6) for h in hist], round(neg, 6)
+    return [round(float(h), 6) for h in np.bincount(e, minlength=16) / e.size]
 
 
 def measure_stats(limit=None, progress=False):
     """The statistics document of ``mnist-vgg16``: the firing fraction of each conv layer over
     the held-out MNIST images (``golden.evaluate.depth_rows``: dense model, neurons before
-    pooling) and the code statistics of each compute layer (from the shipped file)."""
+    pooling) and the share of each weight exponent per compute layer (from the shipped file)."""
     from . import evaluate
     from .nets import resolve
     path = resolve(SOURCE_NET)
@@ -128,21 +130,19 @@ def measure_stats(limit=None, progress=False):
     (row,) = evaluate.depth_rows(names=(SOURCE_NET,), limit=limit, progress=progress)
     if "missing" in row:
         raise WorkloadError(f"{SOURCE_NET}: {row['missing']}")
-    stats = [_code_stats(l) for l in net.layers]
     return {
         "format": STATS_FORMAT,
         "network": SOURCE_NET,
         "network_sha256": _sha256(path),
         "measured_with": "python -m golden.workload --measure-stats "
                          "(golden.evaluate.depth_rows: golden.dense on the held-out split, "
-                         "fraction of a layer's neurons that fire before pooling; code "
-                         "statistics from the network file)",
+                         "fraction of a layer's neurons that fire before pooling; exponent "
+                         "shares from the network file)",
         "split": "heldout",
         "images": row["images"],
         "cat_acc": row["cat_acc"],
         "firing": [float(f) for f in row["firing"]],
-        "exponent_share": [s[0] for s in stats],
-        "negative_share": [s[1] for s in stats],
+        "exponent_share": [_exponent_share(l) for l in net.layers],
         "layers": [l.kind for l in net.layers],
     }
 
@@ -175,17 +175,12 @@ def load_stats(path=STATS_FILE):
             for h in shares):
         raise WorkloadError(f"{path}: exponent_share must hold {len(kinds)} lists of 16 "
                             "non-negative shares")
-    neg = doc.get("negative_share")
-    if not isinstance(neg, list) or len(neg) != len(kinds) or \
-            not all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in neg):
-        raise WorkloadError(f"{path}: negative_share must hold {len(kinds)} fractions")
     doc["conv_layers"] = conv
     return doc
 
 
 def _layer_targets(stats, kinds):
-    """(firing fraction, exponent share, negative share) per compute layer of the workload
-    (``kinds``): conv layer i copies conv layer i of the source (the workload and the source
+    """(firing fraction, exponent share) per compute layer of the workload (``kinds``): conv layer i copies conv layer i of the source (the workload and the source
     must have the same number); hidden dense layers copy the source's last conv layer; the
     classifier copies the classifier."""
     conv = [i for i, k in enumerate(stats["layers"]) if k == "conv2d"]
@@ -202,8 +197,7 @@ def _layer_targets(stats, kinds):
         else:
             src = len(stats["layers"]) - 1
         f = stats["firing"][src] if k != "classifier" else None
-        out.append((f, np.asarray(stats["exponent_share"][src], dtype=np.float64),
-                    float(stats["negative_share"][src])))
+        out.append((f, np.asarray(stats["exponent_share"][src], dtype=np.float64)))
     return out
 
 
@@ -251,12 +245,12 @@ def synthetic_images(n, *, seed=SEED, purpose="heldout", shape=INPUT_SHAPE):
 
 # -- generation ----------------------------------------------------------------------------------
 
-def _random_codes(rng, shape, exponent_share, negative_share):
+def _random_codes(rng, shape, exponent_share):
     """Codes with exponents drawn from ``exponent_share`` (16 shares, 15 = zero) and signs
-    negative with ``negative_share`` (zero codes are positive)."""
+    negative with odds 1/2 (zero codes are positive)."""
     p = exponent_share / exponent_share.sum()
     e = rng.choice(16, size=shape, p=p)
-    s = (rng.random(shape) < negative_share).astype(np.int64)
+    s = rng.integers(0, 2, size=shape)
     return contract.encode_code(np.where(e == contract.ZERO_EXP, 0, s), e)
 
 
@@ -336,7 +330,7 @@ def generate(*, seed=SEED, width_div=1, calibration_images=CALIBRATION_IMAGES,
 
     # the layers with random codes and placeholder parameters (bias 0, threshold 1)
     layers_codes, shape = [], a.input_shape(INPUT_SHAPE)
-    for l, (_, share, neg) in zip(a.layers, targets):
+    for l, (_, share) in zip(a.layers, targets):
         if l.kind == "conv2d":
             raw = {"type": "conv2d", "out_channels": l.size, "kernel": l.kernel,
                    "stride": l.stride, "padding": l.padding, "pool": l.pool}
@@ -346,7 +340,7 @@ def generate(*, seed=SEED, width_div=1, calibration_images=CALIBRATION_IMAGES,
             raw = {"type": l.kind, "out_features": l.size}
             wshape = (l.size, int(np.prod(shape)))
             shape = (l.size,)
-        layers_codes.append((raw, _random_codes(rng, wshape, share, neg)))
+        layers_codes.append((raw, _random_codes(rng, wshape, share)))
     placeholder = [(np.zeros(c.shape[0], np.int64),
                     None if raw["type"] == "classifier" else np.ones(c.shape[0], np.int64))
                    for raw, c in layers_codes]
@@ -356,7 +350,7 @@ def generate(*, seed=SEED, width_div=1, calibration_images=CALIBRATION_IMAGES,
     images = synthetic_images(calibration_images, seed=seed, purpose="calibration")
     spikes = contract.encode_input(images, net.T, net.coding, net.fire_rule)
     params, achieved = [], []
-    for layer, (target, _, _) in zip(net.layers, _bar(targets, progress)):
+    for layer, (target, _) in zip(net.layers, _bar(targets, progress)):
         u = dense.integrate(net, layer, spikes)  # bias 0
         if not layer.fires:
             params.append((np.zeros(layer.out_channels, np.int64), None))
@@ -520,6 +514,36 @@ def figures(net, images):
     return {"net": net.name, "layers": rows, "per_image": total}
 
 
+def processor_figures(net, preset):
+    """What the processor reads for ``net`` on the capacity preset ``preset``
+    (``golden.capacity``, ``golden.image``): per layer its pass plan and the bytes of its
+    descriptor, parameter and weight reads; the image's size and the bytes read per inference
+    at the preset's data width."""
+    from . import capacity, image
+    cap = capacity.preset(preset)
+    t0 = time.perf_counter()
+    img = image.write_image(net, cap)
+    seconds = time.perf_counter() - t0
+    plans = capacity.plan(net, cap)
+    reqs = image.read_requests(net, cap)
+    beat = cap.beat_bytes
+    layers = []
+    for p in plans:
+        mine = [r for r in reqs if r.layer == p.index]
+        layers.append({"layer": p.index + 1, "groups": p.groups,
+                       "groups_per_pass": p.groups_per_pass, "passes": p.passes,
+                       "limit": p.limit,
+                       **{f"{what}_bytes": sum(r.bytes(beat) for r in mine if r.what == what)
+                          for what in ("descriptor", "params", "weights")}})
+    return {"preset": preset, "cores": cap.cores, "data_bits": cap.data_bits,
+            "image_bytes": len(img), "image_write_s": round(seconds, 2),
+            "bytes_read": image.bytes_read(net, cap),
+            "bytes_read_by_kind": {what: sum(r.bytes(beat) for r in reqs if r.what == what)
+                                   for what in ("header", "input", "descriptor", "params",
+                                                "weights")},
+            "layers": layers}
+
+
 def _time_models(net, images, event_model):
     """Images per second of the dense model (one image at a time) and, with ``event_model``,
     of the event-driven one, which must equal the dense one bit for bit."""
@@ -586,6 +610,8 @@ def main(argv=None):
     ap.add_argument("--event", action="store_true",
                     help="--figures: also run the event-driven model (checked bit for bit "
                          "against the dense one) and time both")
+    ap.add_argument("--preset", help="--figures: also the image and the bytes read per "
+                                     "inference on this capacity preset (golden.capacity)")
     ap.add_argument("--json", action="store_true", help="--figures: one JSON object")
     ap.add_argument("--measure-stats", action="store_true",
                     help=f"re-measure the statistics of {SOURCE_NET} (needs MNIST) into --stats")
@@ -610,6 +636,8 @@ def main(argv=None):
                 "seed", SEED), purpose="heldout")
             fig = figures(net, images)
             fig.update(_time_models(net, images, args.event))
+            if args.preset:
+                fig["processor"] = processor_figures(net, args.preset)
             print(json.dumps(fig) if args.json else _table(fig))
             return 0
         out = args.out or default_path(args.width_div)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_event_equals_dense import assert_equal_models  # noqa: E402 (same folder)
 
-from golden import arch, contract, data, event, nets, network
+from golden import arch, contract, data, dense, event, nets, network
 from golden import workload as W
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,17 +45,22 @@ def test_same_seed_same_bytes_other_seed_other_bytes(small):
 
 def test_firing_matches_the_source_network_on_heldout_images():
     """Each conv layer fires at the fraction measured on mnist-vgg16 on held-out synthetic
-    images (not the calibration ones), within 3 points at 1/4 width."""
-    net = W.generate(width_div=4, calibration_images=8)
+    images (not the calibration ones): within 3 points on average over 8 images at 1/2 width,
+    and steadily from image to image (a per-image standard deviation below 7 points: with the
+    trained network's excess of negative signs it reaches 11 here and 34 at full width)."""
+    net = W.generate(width_div=2, calibration_images=8)
     stats = W.load_stats()
-    fig = W.figures(net, W.synthetic_images(8, purpose="heldout"))
-    got = [r["firing"] for r in fig["layers"] if r["kind"] == "conv2d"]
+    images = W.synthetic_images(8, purpose="heldout")
+    _, res = dense.run(net, images)
+    per_image = np.array([[(r.spikes[i] < net.T).mean() for r in res[:-1]]
+                          for i in range(len(images))])
     want = [f for f, k in zip(stats["firing"], stats["layers"]) if k == "conv2d"]
-    assert len(got) == 13
-    assert np.abs(np.array(got) - np.array(want)).max() < 0.03, (got, want)
+    got = per_image.mean(axis=0)[:13]
+    assert np.abs(got - np.array(want)).max() < 0.03, (got, want)
+    assert per_image.std(axis=0).max() < 0.07, per_image.std(axis=0)
     assert net.meta["firing_target"][:13] == want
     # thresholds spread spike times: every layer has early and late spikes
-    for r in fig["layers"][:-1]:
+    for r in W.figures(net, images)["layers"][:-1]:
         t = np.array(r["spike_times"])
         assert t[:4].sum() > 0 and t[4:].sum() > 0, r
 
@@ -100,8 +105,8 @@ def test_stats_file_is_that_of_the_shipped_network():
         import hashlib
         assert stats["network_sha256"] == hashlib.sha256(f.read()).hexdigest()
     assert stats["layers"] == [l.kind for l in src.layers]
-    for layer, share, neg in zip(src.layers, stats["exponent_share"], stats["negative_share"]):
-        assert [share, neg] == list(W._code_stats(layer))
+    for layer, share in zip(src.layers, stats["exponent_share"]):
+        assert share == W._exponent_share(layer)
     assert stats["images"] == 2000 and len(stats["firing"]) == 13
 
 
@@ -121,7 +126,6 @@ def test_stats_file_firing_remeasured():
     (lambda d: d["firing"].pop(), "firing must hold 13"),
     (lambda d: d["firing"].__setitem__(0, 1.5), "firing must hold"),
     (lambda d: d["exponent_share"][2].pop(), "exponent_share"),
-    (lambda d: d["negative_share"].pop(), "negative_share"),
     (lambda d: d["layers"].pop(), "ending with the classifier"),
 ])
 def test_bad_stats_file(tmp_path, change, message):
@@ -135,7 +139,7 @@ def test_bad_stats_file(tmp_path, change, message):
 
 def test_stats_of_another_depth_refused(tmp_path):
     doc = json.load(open(W.STATS_FILE))
-    for key in ("firing", "exponent_share", "negative_share", "layers"):
+    for key in ("firing", "exponent_share", "layers"):
         del doc[key][0]
     p = tmp_path / "s.json"
     p.write_text(json.dumps(doc))
@@ -201,13 +205,13 @@ def test_cli_errors(tmp_path, args, message):
     assert not out.exists()
 
 
-def test_code_statistics_are_drawn():
+def test_codes_are_drawn_from_the_exponent_shares():
     rng = np.random.default_rng(0)
     share = np.zeros(16)
     share[[1, 2, 15]] = [0.5, 0.3, 0.2]
-    c = W._random_codes(rng, (20000,), share, 0.6)
+    c = W._random_codes(rng, (20000,), share)
     e = contract.code_exponent(c)
     assert set(np.unique(e)) == {1, 2, 15}
     assert abs((e == 1).mean() - 0.5) < 0.02 and abs((e == 15).mean() - 0.2) < 0.02
     s = contract.code_sign(c)
-    assert (s[e == 15] == 0).all() and abs(s[e != 15].mean() - 0.6) < 0.02
+    assert (s[e == 15] == 0).all() and abs(s[e != 15].mean() - 0.5) < 0.02
