@@ -54,7 +54,7 @@ import time
 import numpy as np
 
 from . import arch as archmod
-from . import cli, contract, dense, network
+from . import capacity, cli, contract, dense, network
 from .files import atomic_write
 from .nets import BUILD_NETS_DIR, NETS_DIR
 from .nets import WORKLOAD as NAME
@@ -519,7 +519,7 @@ def processor_figures(net, preset):
     (``golden.capacity``, ``golden.image``): per layer its pass plan and the bytes of its
     descriptor, parameter and weight reads; the image's size and the bytes read per inference
     at the preset's data width."""
-    from . import capacity, image
+    from . import image
     cap = capacity.preset(preset)
     t0 = time.perf_counter()
     img = image.write_image(net, cap)
@@ -545,16 +545,23 @@ def processor_figures(net, preset):
 
 
 def _time_models(net, images, event_model):
-    """Images per second of the dense model (one image at a time) and, with ``event_model``,
-    of the event-driven one, which must equal the dense one bit for bit."""
+    """Speed of the dense model (one image at a time) and, with ``event_model``, of the
+    event-driven one, which must equal the dense one bit for bit: images per second of wall
+    time and CPU seconds per image (the process's own time, which a loaded machine inflates
+    less; one core when BLAS runs one thread)."""
     from . import event
-    t0 = time.perf_counter()
-    dense_out = [dense.run(net, img[None]) for img in images]
-    out = {"dense_images_per_s": len(images) / (time.perf_counter() - t0)}
+
+    def timed(f):
+        w, c = time.perf_counter(), time.process_time()
+        out = [f(img) for img in images]
+        w, c = time.perf_counter() - w, time.process_time() - c
+        return out, {"images_per_s": round(len(images) / w, 4),
+                     "cpu_s_per_image": float(f"{c / len(images):.4g}")}
+
+    dense_out, speed = timed(lambda img: dense.run(net, img[None]))
+    out = {"dense_speed": speed}
     if event_model:
-        t0 = time.perf_counter()
-        traces = [event.run(net, img) for img in images]
-        out["event_images_per_s"] = len(images) / (time.perf_counter() - t0)
+        traces, out["event_speed"] = timed(lambda img: event.run(net, img))
         equal = 0
         for (_, res), tr in zip(dense_out, traces):
             same = all(np.array_equal(r.membrane[0].ravel(), t.membrane)
@@ -586,9 +593,19 @@ def _table(fig):
     L.append(f"total: {t['input_events']:.0f} input events, {t['events']:.0f} events, "
              f"{t['synops']:,.0f} synaptic operations, {t['weights']:,} weights "
              f"({t['weight_bytes']:,} bytes at 5 bits)")
-    for k in ("dense_images_per_s", "event_images_per_s", "event_equals_dense"):
+    for k in ("dense_speed", "event_speed", "event_equals_dense"):
         if k in fig:
             L.append(f"{k}: {fig[k]}")
+    p = fig.get("processor")
+    if p:
+        L += [f"on preset {p['preset']} (P = {p['cores']}, {p['data_bits']}-bit reads): image "
+              f"{p['image_bytes']:,} bytes, {p['bytes_read']:,} bytes read per inference",
+              f"{'layer':>5} {'groups':>6} {'per pass':>8} {'passes':>6} {'limit':<15} "
+              f"{'params B':>9} {'weights B':>11}"]
+        for r in p["layers"]:
+            L.append(f"{r['layer']:>5} {r['groups']:>6} {r['groups_per_pass']:>8} "
+                     f"{r['passes']:>6} {r['limit']:<15} {r['params_bytes']:>9,} "
+                     f"{r['weights_bytes']:>11,}")
     return "\n".join(L)
 
 
@@ -631,9 +648,11 @@ def main(argv=None):
             return 0
         if args.figures:
             from .nets import resolve
+            if args.preset:
+                capacity.preset(args.preset)  # a bad name fails before the work
             net = network.load(resolve(args.figures))
             images = synthetic_images(args.images, seed=net.meta.get("generator", {}).get(
-                "seed", SEED), purpose="heldout")
+                "seed", SEED), purpose="heldout", shape=net.input_shape)
             fig = figures(net, images)
             fig.update(_time_models(net, images, args.event))
             if args.preset:
@@ -645,7 +664,8 @@ def main(argv=None):
         net, seconds = write(out, seed=args.seed, width_div=args.width_div,
                              calibration_images=args.calibration_images,
                              stats_path=args.stats, progress=args.progress)
-    except (WorkloadError, network.NetworkError, contract.ContractError, OSError) as exc:
+    except (WorkloadError, network.NetworkError, contract.ContractError, capacity.CapacityError,
+            capacity.DoesNotFit, OSError) as exc:
         return cli.fail(ap.prog, exc)
     print(f"{out}: {net.name}, {sum(l.weights.size for l in net.layers):,} weights, "
           f"{os.path.getsize(out):,} bytes, membrane {net.membrane_bits} bits, "

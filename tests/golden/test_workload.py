@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_event_equals_dense import assert_equal_models  # noqa: E402 (same folder)
 
-from golden import arch, contract, data, dense, event, nets, network
+from golden import arch, capacity, contract, data, dense, event, image, nets, network
 from golden import workload as W
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -82,6 +82,29 @@ def test_figures_count_what_the_event_model_counts(small):
         assert row["weights"] == small.layers[i].weights.size
     assert fig["per_image"]["synops"] == np.mean([t.counts["synops"] for t in traces])
     assert fig["per_image"]["membrane_bits_bound"] == small.membrane_bits
+
+
+def test_processor_figures_add_up(small):
+    """The per-layer reads of the vgg16 preset add up to golden.image's bytes read."""
+    p = W.processor_figures(small, "vgg16")
+    assert p["bytes_read"] == image.bytes_read(small, capacity.preset("vgg16"))
+    assert p["bytes_read"] == sum(p["bytes_read_by_kind"].values())
+    for what in ("descriptor", "params", "weights"):
+        assert p["bytes_read_by_kind"][what] == sum(r[f"{what}_bytes"] for r in p["layers"])
+    assert p["bytes_read_by_kind"]["input"] == 3 * 32 * 32
+    assert p["image_bytes"] == len(image.write_image(small, capacity.preset("vgg16")))
+    assert [r["passes"] for r in p["layers"]] == \
+        [lp.passes for lp in capacity.plan(small, capacity.preset("vgg16"))]
+
+
+@pytest.mark.slow
+def test_full_width_workload(tmp_path):
+    """The full-width workload (about half a minute to generate): the VGG-16 shape, 14,977,728
+    weights, and it fits the vgg16 capacity preset."""
+    net = network.load(W.ensure(str(tmp_path / "vgg16.json"), quiet=True))
+    assert net.name == W.NAME and net.meta["arch"]["spec"] == arch.parse(W.ARCH).spec
+    assert sum(l.weights.size for l in net.layers) == 14_977_728
+    capacity.check_fits(net, capacity.preset("vgg16"))
 
 
 def test_synthetic_images():
@@ -185,20 +208,28 @@ def test_cli_writes_the_same_bytes(tmp_path, small):
 def test_cli_figures(tmp_path, small):
     p = tmp_path / "w16.json"
     network.save(small, p)
-    r = _cli("--figures", str(p), "--images", "1", "--event", "--json")
+    r = _cli("--figures", str(p), "--images", "1", "--event", "--json", "--preset", "vgg16")
     assert r.returncode == 0, r.stderr
     fig = json.loads(r.stdout)
     assert fig["event_equals_dense"] == "1/1" and len(fig["layers"]) == 15
+    assert fig["processor"]["bytes_read"] == image.bytes_read(small, capacity.preset("vgg16"))
+    r = _cli("--figures", str(p), "--images", "1", "--preset", "vgg16")
+    assert r.returncode == 0 and "bytes read per inference" in r.stdout, r.stderr
 
 
 @pytest.mark.parametrize("args, message", [
     (["--width-div", "0"], "argument --width-div: must be an integer in 1..64"),
     (["--stats", "/nonexistent/s.json"], "cannot read /nonexistent/s.json"),
     (["--figures", "/nonexistent/n.json"], "cannot read network file /nonexistent/n.json"),
+    (["--figures", "vgg16-shape-random-w16.json", "--preset", "huge"],
+     "no capacity preset named 'huge'"),
+    (["--figures", "vgg16-shape-random-w16.json", "--preset", "ice40-digits"],
+     "does not fit ice40-digits"),
 ])
-def test_cli_errors(tmp_path, args, message):
+def test_cli_errors(tmp_path, small, args, message):
+    network.save(small, tmp_path / "vgg16-shape-random-w16.json")
     out = tmp_path / "o.json"
-    r = _cli(*args, "--out", str(out))
+    r = _cli(*args, "--out", str(out), cwd=tmp_path)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("python -m golden.workload: error: ") and message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
