@@ -3,13 +3,15 @@
     python -m golden.workload                        # build/nets/vgg16-shape-random.json
     python -m golden.workload --width-div 8 --out build/nets/vgg16-shape-random-w8.json
     python -m golden.workload --figures vgg16-shape-random --images 3 --event --json
-    python -m golden.workload --measure-stats        # re-measure nets/stats/mnist-vgg16.firing.json
+    python -m golden.workload --figures vgg16-shape-random --preset vgg16   # + image, bytes read
+    python -m golden.workload --measure-stats    # re-measure nets/stats/mnist-vgg16.firing.json
 
 No VGG-16 has been trained on real 32x32 colour data here (``make train NET=vgg16-cifar10``
 needs CIFAR-10 and GPUs), yet the processor must be measured on one. This module builds a
 network of exactly that shape (``golden.arch`` architecture ``vgg16-cifar10`` on 3x32x32: 13
 conv layers of 64..512 channels in 5 blocks, each ending in a 2x2 max-pool, then fc512 and the
-10-way classifier; 14.7 M weights) whose activity is that of a trained deep network:
+10-way classifier; 14,977,728 weights, 14.7 M of them in the conv layers) whose activity is
+that of a trained deep network:
 
 * **Weights**: random 5-bit log codes, their exponents drawn per layer from the distribution of
   the matching layer of the trained ``mnist-vgg16`` (e in 0..14, or zero), so that membrane and
@@ -20,7 +22,7 @@ conv layers of 64..512 channels in 5 blocks, each ending in a 2x2 max-pool, then
   the previous layer's total activity, and at full width the deep layers then swing from image
   to image between almost silent and almost all firing (measured: per-image standard deviation
   up to 34 points in layers 9-11, against at most 5 with equal odds).
-* **Thresholds and biases**, per output channel, calibrated layer by layer on a few seeded
+* **Thresholds and biases**, per output channel, calibrated layer by layer on 16 seeded
   synthetic 3x32x32 images (``synthetic_images``: smooth colour noise, pixels spread over
   0..255 like photographs): each conv layer fires at the fraction measured on the matching layer
   of ``mnist-vgg16`` (``nets/stats/mnist-vgg16.firing.json``). Per channel, the threshold is the
@@ -44,6 +46,7 @@ widths and weight bytes per layer, from the dense model (synaptic operations cou
 as the event-driven model counts them).
 """
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -180,9 +183,10 @@ def load_stats(path=STATS_FILE):
 
 
 def _layer_targets(stats, kinds):
-    """(firing fraction, exponent share) per compute layer of the workload (``kinds``): conv layer i copies conv layer i of the source (the workload and the source
-    must have the same number); hidden dense layers copy the source's last conv layer; the
-    classifier copies the classifier."""
+    """(firing fraction, exponent share) per compute layer of the workload (``kinds``): conv
+    layer i copies conv layer i of the source (the workload and the source must have the same
+    number); hidden dense layers copy the source's last conv layer; the classifier copies the
+    classifier."""
     conv = [i for i, k in enumerate(stats["layers"]) if k == "conv2d"]
     if kinds.count("conv2d") != len(conv):
         raise WorkloadError(f"the statistics have {len(conv)} conv layers, the workload "
@@ -357,7 +361,7 @@ def generate(*, seed=SEED, width_div=1, calibration_images=CALIBRATION_IMAGES,
             continue
         theta, bias = _calibrate(net, layer, u, target, dither)
         params.append((bias, theta))
-        tuned = _replace_params(layer, bias, theta)
+        tuned = dataclasses.replace(layer, bias=bias, threshold=theta)
         out, spikes = dense.fire_layer(net, tuned, u + bias.reshape(
             (1, -1) + (1,) * (u.ndim - 2)))
         achieved.append(round(float((out < net.T).mean()), 4))
@@ -377,11 +381,6 @@ def generate(*, seed=SEED, width_div=1, calibration_images=CALIBRATION_IMAGES,
     }
     return network.build_network(_doc(workload_name(width_div), spec, layers_codes, params,
                                       meta))
-
-
-def _replace_params(layer, bias, theta):
-    from dataclasses import replace
-    return replace(layer, bias=bias, threshold=theta)
 
 
 def _bar(it, progress):
@@ -421,14 +420,15 @@ def _stamp_path(path):
 
 def write(path, **params):
     """Generate and write the workload atomically (its recipe stamp beside it, written after
-    the network, so that a half-done pair is regenerated). Returns (Network, seconds)."""
-    t0 = time.perf_counter()
+    the network, so that a half-done pair is regenerated). Returns (Network, wall seconds, CPU
+    seconds)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     net = generate(**params)
     text = network.dumps(net)
     atomic_write(path, text)
     atomic_write(_stamp_path(path), recipe(**{k: v for k, v in params.items()
                                               if k != "progress"}) + "\n")
-    return net, time.perf_counter() - t0
+    return net, time.perf_counter() - t0, time.process_time() - c0
 
 
 def ensure(path=None, *, width_div=1, quiet=False):
@@ -661,7 +661,7 @@ def main(argv=None):
             return 0
         out = args.out or default_path(args.width_div)
         cli.check_output(out)
-        net, seconds = write(out, seed=args.seed, width_div=args.width_div,
+        net, seconds, cpu = write(out, seed=args.seed, width_div=args.width_div,
                              calibration_images=args.calibration_images,
                              stats_path=args.stats, progress=args.progress)
     except (WorkloadError, network.NetworkError, contract.ContractError, capacity.CapacityError,
@@ -669,7 +669,7 @@ def main(argv=None):
         return cli.fail(ap.prog, exc)
     print(f"{out}: {net.name}, {sum(l.weights.size for l in net.layers):,} weights, "
           f"{os.path.getsize(out):,} bytes, membrane {net.membrane_bits} bits, "
-          f"generated in {seconds:.1f} s")
+          f"generated in {seconds:.1f} s ({cpu:.1f} s CPU)")
     return 0
 
 
