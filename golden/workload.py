@@ -638,11 +638,11 @@ def main(argv=None):
     try:
         if args.measure_stats:
             from . import data
+            cli.check_output(args.stats)
             try:
                 doc = measure_stats(args.limit, args.progress)
             except data.DatasetUnavailable as exc:
                 return cli.fail(ap.prog, exc)
-            cli.check_output(args.stats)
             atomic_write(args.stats, json.dumps(doc, indent=1) + "\n")
             print(" ".join(f"{100 * f:.1f}" for f in doc["firing"]))
             return 0

@@ -225,6 +225,7 @@ def test_cli_figures(tmp_path, small):
      "no capacity preset named 'huge'"),
     (["--figures", "vgg16-shape-random-w16.json", "--preset", "ice40-digits"],
      "does not fit ice40-digits"),
+    (["--measure-stats", "--stats", "vgg16-shape-random-w16.json/s.json"], "Not a directory"),
 ])
 def test_cli_errors(tmp_path, small, args, message):
     network.save(small, tmp_path / "vgg16-shape-random-w16.json")
