@@ -101,6 +101,13 @@ def convert(layers, *, name, dataset, out, graph_input_shape=None, float_pool=No
         spec = arch.spec
         if archmod.parse(spec) != arch:
             raise ConvertError(f"the model's layers have no architecture spec ({spec})")
+        cur = arch.input_shape(data_shape)
+        for i, ((l, w, _), shape) in enumerate(zip(layers, arch.shapes(data_shape))):
+            want = cur[0] if l.kind == "conv2d" else int(np.prod(cur))
+            if np.shape(w)[1] != want:
+                raise ConvertError(f"layer {i + 1} ({l.kind}) takes {np.shape(w)[1]} inputs, "
+                                   f"the {'x'.join(map(str, cur))} map before it has {want}")
+            cur = shape
     except (data.DatasetUnavailable, data.UnknownDataset, archmod.ArchError) as exc:
         raise ConvertError(cli.reason(exc)) from None
     tlayers = [(l, torch.from_numpy(np.asarray(w, dtype=np.float32)),

@@ -128,8 +128,6 @@ def to_graph(net):
         w = _weight_values(l.weights, net.F)
         b = _exact(l.bias, f"{where}.bias")
         if l.kind == "conv2d":
-            if l.in_map != l.in_shape:
-                raise NIRError(f"{where}: conv2d input {l.in_map} is not the map it reads")
             add(f"conv{l.index}", nir.Conv2d(
                 input_shape=np.array(l.in_shape[1:]), weight=w, stride=np.array([l.stride] * 2),
                 padding=np.array([l.padding] * 2), dilation=np.array([1, 1]), groups=1, bias=b))
@@ -547,8 +545,8 @@ def _cmd_export(args, prog):
 def _cmd_import(args, prog):
     graph = read(args.input)
     if is_exported_here(graph):
-        given = [f"--{k}" for k in ("data", "T", "coding", "rule", "name")
-                 if getattr(args, k) is not None]
+        given = [f"--{k.replace('_', '-')}" for k in ("data", "name", *convert.DEFAULTS)
+                 if getattr(args, k, None) is not None]
         if given:
             raise NIRError(f"{args.input} was exported by snn-accel and is restored exactly; "
                            f"{', '.join(given)} do not apply")

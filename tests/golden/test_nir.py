@@ -215,3 +215,14 @@ def test_cli_refusals_are_one_line(tmp_path):
     nir.write(str(good), _foreign())
     r = _cli("import", str(good), "--out", str(out))
     assert r.returncode == 2 and "foreign graph: give --data NAME" in r.stderr
+
+
+def test_hardware_flow_needs_neither_torch_nor_nir():
+    """The generator and the simulation job import neither; nor do the import modules until a
+    command runs (so the command lines refuse bad input before torch loads)."""
+    code = ("import sys, gen.verilog, verif.run, golden.nir, golden.convert, golden.torch_import; "
+            "bad = sorted(m for m in ('torch', 'nir', 'snntorch', 'nirtorch', 'h5py') "
+            "if m in sys.modules); print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
