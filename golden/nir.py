@@ -490,7 +490,10 @@ def read_foreign(graph):
                              "membrane (it integrates, does not fire)")
                 close(name, np.ones(cur[0]), classifier=True)
             else:
-                close(name, _neuron_scale(name, node, cur[0]))
+                scale = _neuron_scale(name, node, cur[0])
+                notes.append(f"{name}: {kind} read as ReLU x r/v_threshold "
+                             f"({scale.min():g}..{scale.max():g}), folded into {pending[0]}")
+                close(name, scale)
         elif isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
             ks = _pair(node.kernel_size, name, "kernel_size")
             st = ks if node.stride is None else _pair(node.stride, name, "stride")
