@@ -1,7 +1,7 @@
 """Worked example of docs/byo_model.md: a small CNN trained in plain PyTorch, rebuilt as an
 snnTorch SNN with the trained weights, and exported to NIR by snnTorch's own exporter.
 
-    .venv/bin/python docs/byo_model_example.py [--out build/byo] [--epochs 2]
+    .venv/bin/python docs/byo_model_example.py [--out build/byo] [--epochs 5]
 
 Writes OUT/mnist-snntorch.nir and prints the held-out accuracy (MNIST images 8000..9999 from
 $SNN_DATASETS) of the float ANN and of the snnTorch SNN it became. Needs the [train] extra
@@ -75,7 +75,7 @@ def snn_accuracy(net, x, y, steps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join("build", "byo"))
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--steps", type=int, default=32, help="time steps of the snnTorch check")
     args = ap.parse_args()
     torch.manual_seed(0)
