@@ -182,7 +182,7 @@ class CATNet(nn.Module):
     """The BN-folded network with spiking quantisers, log weights and trainable lambdas (one per
     layer: the lambda of a layer is the value of its earliest spike, shared by its channels)."""
 
-    def __init__(self, layers, T=8, coding="ttfs", rule="round"):
+    def __init__(self, layers, T=8, coding="ttfs", rule="round", float_pool="max"):
         super().__init__()
         self.geometry = [l for l, _, _ in layers]
         self.kinds = [l.kind for l in self.geometry]
@@ -192,6 +192,9 @@ class CATNet(nn.Module):
                                       for k in self.kinds if k != "classifier"])
         self.T, self.coding, self.rule = T, coding, rule
         self.c4 = contract.ttfs_c4(T, rule) if coding == "ttfs" else None
+        #: the pool of the float ANN (``forward_float``): "max", or "avg" for an imported model
+        #: that was trained with average pooling (golden.convert)
+        self.float_pool = float_pool
 
     def lam(self, i):
         return torch.clamp(self.lams[i], min=1e-3)
@@ -210,6 +213,8 @@ class CATNet(nn.Module):
     def _pool(self, i, a, float_mode=False):
         if not self.geometry[i].pool:
             return a
+        if float_mode and self.float_pool == "avg":
+            return Fn.avg_pool2d(a, 2)
         if float_mode or self.coding == "ttfs":
             return Fn.max_pool2d(a, 2)
         return Fn.avg_pool2d(a, 2)

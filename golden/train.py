@@ -271,7 +271,7 @@ def _dense_predict(net, x, progress, batch=250, model=None):
 
 def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out=None,
                   limit=None, progress=True, float_from=None, log=print, arch=None,
-                  dataset=None, device="cpu", settings=None):
+                  dataset=None, device="cpu", settings=None, float_pool="max"):
     """Train and export one network; returns (Network, report dict). Raises ExportError.
 
     ``arch`` is a spec or a name of ``golden.arch.ARCHS`` (default: that of ``name``);
@@ -327,7 +327,7 @@ def train_network(name, T=None, coding=None, rule=None, epochs=None, seed=0, out
             ckpt = os.path.join(folder, f"{name}-seed{seed}.float.npz")
             save_float(layers, ckpt, the_arch.input_padding)
             log(f"{name}: float ANN checkpoint {ckpt}")
-    model = CATNet(layers, T, coding, rule)
+    model = CATNet(layers, T, coding, rule, float_pool=float_pool)
     acc_float = float((predict_torch(model, xh, "float") == yh).mean())
     log(f"{name}: float ANN held-out accuracy {acc_float:.4f} ({float_seconds:.0f} s)")
 
