@@ -1,11 +1,78 @@
 """The payload layouts of the processor (``rtl.processor``): the pass descriptor its datapath
 reads, sized by a capacity's limits instead of one network's geometry."""
 
-from amaranth.lib import data
+from amaranth.lib import data, enum
 
-from .layouts import upto
+from golden import image as image_format
 
-__all__ = ["pass_descriptor_layout", "pass_descriptor_value"]
+from .layouts import address, upto
+
+__all__ = ["pass_descriptor_layout", "pass_descriptor_value", "ProcessorError", "HEADER_BYTES",
+           "header_record_layout", "descriptor_record_layout", "image_constants",
+           "fire_rule_code", "request_layout", "param_write_layout", "weight_row_layout"]
+
+#: bytes of the image's header and of a descriptor: one read, one record unit
+HEADER_BYTES = image_format.HEADER_BYTES
+assert image_format.DESCRIPTOR_BYTES == HEADER_BYTES
+
+
+class ProcessorError(enum.Enum, shape=3):
+    """The processor's error code (the ``ERROR`` register, docs/PROCESSOR.md section 5)."""
+    NONE = 0
+    FORMAT = 1  # bad magic or version
+    MISFIT = 2  # the image does not fit the capacity (header, a descriptor, a parameter)
+    AXI = 3     # a read answered with an error response
+    BUSY = 4    # start while busy (the running inference goes on)
+
+
+def _record_layout(table, total):
+    """A StructLayout of a field table of ``golden.image`` ((name, bytes), from byte 0),
+    padded to ``total`` bytes: the image's little-endian fields are its bit fields."""
+    fields = {name: 8 * size for name, size in table}
+    used = sum(size for _, size in table)
+    if used < total:
+        fields["unused"] = 8 * (total - used)
+    return data.StructLayout(fields)
+
+
+def header_record_layout():
+    """The image header as a 512-bit unit (``golden.image.HEADER_FIELDS``)."""
+    return _record_layout(image_format.HEADER_FIELDS, image_format.HEADER_BYTES)
+
+
+def descriptor_record_layout():
+    """A layer descriptor as a 512-bit unit (``golden.image.DESCRIPTOR_FIELDS``)."""
+    return _record_layout(image_format.DESCRIPTOR_FIELDS, image_format.DESCRIPTOR_BYTES)
+
+
+def image_constants():
+    """The header values every image has: magic, version, the TTFS coding's code."""
+    return {"magic": image_format.MAGIC_VALUE, "version": image_format.VERSION,
+            "coding_ttfs": image_format.CODING_CODES["ttfs"]}
+
+
+def fire_rule_code(rule):
+    """The header's code of a fire rule."""
+    return image_format.FIRE_RULE_CODES[rule]
+
+
+def request_layout(config):
+    """A read request of the memory master: byte address and length (> 0)."""
+    return data.StructLayout({"addr": config.addr_bits, "length": 32})
+
+
+def param_write_layout(config):
+    """A write of the parameter memory: the entry (g * P + lane within the pass), which half
+    (0 bias, 1 threshold) and the image's 32-bit value (cut to the field)."""
+    return data.StructLayout({"entry": address(config.param_depth * config.cores), "half": 1,
+                              "data": 32})
+
+
+def weight_row_layout(config):
+    """A weight row into every core's weight memory at ``addr``: lane p's code in bits
+    5p..5p+4 (the image's row, ``golden.image.pack_rows``)."""
+    return data.StructLayout({"addr": address(config.weight_depth),
+                              "row": 8 * config.row_bytes})
 
 
 def pass_descriptor_layout(*, max_channels, max_map, max_kernel, max_groups, membrane_words,
