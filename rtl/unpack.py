@@ -44,7 +44,8 @@ class BeatUnpacker(wiring.Component):
     - units that divide the beat (8-bit pixels over 128 bits): the beat is held and its units
       are selected one per cycle (a ``data_bits / unit_bits``-way multiplexer);
     - units that are whole numbers of beats (a 512-bit descriptor over 32 bits): the beats are
-      written into their slot of the unit register (one enable per slot);
+      written into their slot of the unit register (one enable per slot); a request that ends
+      inside a unit costs one cycle per missing beat (zero beats fill the unit);
     - any other pair (40-bit rows over 64 bits): a bit buffer holds the bits not yet sent,
       from bit 0; a beat is written at the fill position once fewer than ``unit_bits`` bits
       would remain, so that position is a multiple of ``g = gcd(data_bits, unit_bits)`` below
@@ -69,10 +70,14 @@ class BeatUnpacker(wiring.Component):
         m = Module()
         D, U = self.data_bits, self.unit_bits
         beat = self.beats.payload
-        # the final beat's bytes past the request are dropped (kept 0: the padding)
-        keep = Cat((~beat.last | (i < beat.bytes)).replicate(8) for i in range(D // 8))
+        # the final beat's bytes past the request are dropped (kept 0: the padding); units that
+        # divide a byte never straddle the request's end, so they need no mask
         kept = Signal(D, name="kept")
-        m.d.comb += kept.eq(beat.data & keep)
+        if D % U == 0 and 8 % U == 0:
+            m.d.comb += kept.eq(beat.data)
+        else:
+            keep = Cat((~beat.last | (i < beat.bytes)).replicate(8) for i in range(D // 8))
+            m.d.comb += kept.eq(beat.data & keep)
         if D % U == 0:
             self._units_of_a_beat(m, kept)
         elif U % D == 0:
@@ -115,22 +120,29 @@ class BeatUnpacker(wiring.Component):
         slot = Signal(range(slots), name="slot")   # where the next beat goes
         full = Signal(name="full")
         final = Signal(name="final")
+        # A request that ends inside a unit: zero beats fill its other slots, one per cycle (a
+        # slot is only ever written with a beat, so each flip-flop needs just its enable).
+        padding = Signal(name="padding")
         m.d.comb += [self.units.valid.eq(full), self.units.payload.data.eq(unit),
                      self.units.payload.last.eq(final)]
         sent = self.units.valid & self.units.ready
-        m.d.comb += self.beats.ready.eq(~full | sent)
+        room = ~full | sent
+        m.d.comb += self.beats.ready.eq(~padding & room)
+        taken = self.beats.valid & self.beats.ready
         with m.If(sent):
             m.d.sync += full.eq(0)
-        with m.If(self.beats.valid & self.beats.ready):
-            beat = self.beats.payload
+        with m.If(taken | (padding & room)):
+            incoming = Mux(padding, 0, kept)
             for j in range(slots):
-                part = unit[j * D:(j + 1) * D]
                 with m.If(slot == j):
-                    m.d.sync += part.eq(kept)
-                with m.Elif(slot == 0):  # a new unit: the later slots start at 0 (padding)
-                    m.d.sync += part.eq(0)
-            ends = beat.last | (slot == slots - 1)
-            m.d.sync += [slot.eq(Mux(ends, 0, slot + 1)), full.eq(ends), final.eq(beat.last)]
+                    m.d.sync += unit[j * D:(j + 1) * D].eq(incoming)
+            at_end = slot == slots - 1
+            m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)), full.eq(at_end)]
+            with m.If(taken):
+                m.d.sync += [final.eq(self.beats.payload.last),
+                             padding.eq(self.beats.payload.last & ~at_end)]
+            with m.Elif(at_end):
+                m.d.sync += padding.eq(0)
 
     def _bit_buffer(self, m, kept):
         D, U, g, B = self.data_bits, self.unit_bits, self.step, self.buffer_bits
