@@ -2,7 +2,7 @@
 
 from math import gcd
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,12 +39,18 @@ class BeatUnpacker(wiring.Component):
 
     Reset: empty (no unit valid, ready for a request's first beat).
 
-    How: a bit buffer holds the bits not yet sent, from bit 0. A beat is written at the fill
-    position once fewer than ``unit_bits`` bits would remain, so the fill before a write is a
-    multiple of ``g = gcd(data_bits, unit_bits)`` below ``unit_bits``: the write is a
-    ``unit_bits / g``-way choice of fixed shifts (a 512-bit unit over a 32-bit bus: 16 places;
-    8-bit pixels over a 128-bit bus: 1), not a barrel shifter.
-    The buffer is ``unit_bits + data_bits - g`` bits.
+    How, by the widths (the cheapest structure that serves them):
+
+    - units that divide the beat (8-bit pixels over 128 bits): the beat is held and its units
+      are selected one per cycle (a ``data_bits / unit_bits``-way multiplexer);
+    - units that are whole numbers of beats (a 512-bit descriptor over 32 bits): the beats are
+      written into their slot of the unit register (one enable per slot); a request that ends
+      inside a unit costs one cycle per missing beat (zero beats fill the unit);
+    - any other pair (40-bit rows over 64 bits): a bit buffer holds the bits not yet sent,
+      from bit 0; a beat is written at the fill position once fewer than ``unit_bits`` bits
+      would remain, so that position is a multiple of ``g = gcd(data_bits, unit_bits)`` below
+      ``unit_bits``: a ``unit_bits / g``-way choice of fixed shifts, not a barrel shifter. The
+      buffer is ``unit_bits + data_bits - g`` bits.
     """
 
     def __init__(self, *, data_bits, unit_bits):
@@ -62,6 +68,83 @@ class BeatUnpacker(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        D, U = self.data_bits, self.unit_bits
+        beat = self.beats.payload
+        # the final beat's bytes past the request are dropped (kept 0: the padding); units that
+        # divide a byte never straddle the request's end, so they need no mask
+        kept = Signal(D, name="kept")
+        if D % U == 0 and 8 % U == 0:
+            m.d.comb += kept.eq(beat.data)
+        else:
+            keep = Cat((~beat.last | (i < beat.bytes)).replicate(8) for i in range(D // 8))
+            m.d.comb += kept.eq(beat.data & keep)
+        if D % U == 0:
+            self._units_of_a_beat(m, kept)
+        elif U % D == 0:
+            self._beats_of_a_unit(m, kept)
+        else:
+            self._bit_buffer(m, kept)
+        return m
+
+    def _units_of_a_beat(self, m, kept):
+        D, U = self.data_bits, self.unit_bits
+        per_beat = D // U
+        word = Signal(D, name="word")
+        held = Signal(name="held")            # word has units not yet sent
+        index = Signal(range(per_beat), name="index")
+        count = Signal(range(per_beat + 1), name="count")   # units of word (>= 1)
+        final = Signal(name="final")          # word is its request's final beat
+        at_end = index == count - 1
+        m.d.comb += [
+            self.units.valid.eq(held),
+            self.units.payload.data.eq(word.word_select(index, U) if per_beat > 1 else word),
+            self.units.payload.last.eq(final & at_end),
+        ]
+        sent = self.units.valid & self.units.ready
+        m.d.comb += self.beats.ready.eq(~held | (sent & at_end))
+        with m.If(sent):
+            m.d.sync += index.eq(index + 1)
+            with m.If(at_end):
+                m.d.sync += held.eq(0)
+        with m.If(self.beats.valid & self.beats.ready):
+            beat = self.beats.payload
+            units_in = Array(Const(-(-8 * n // U), range(per_beat + 1))
+                             for n in range(D // 8 + 1))
+            m.d.sync += [word.eq(kept), held.eq(1), index.eq(0), final.eq(beat.last),
+                         count.eq(Mux(beat.last, units_in[beat.bytes], per_beat))]
+
+    def _beats_of_a_unit(self, m, kept):
+        D, U = self.data_bits, self.unit_bits
+        slots = U // D
+        unit = Signal(U, name="unit")
+        slot = Signal(range(slots), name="slot")   # where the next beat goes
+        full = Signal(name="full")
+        final = Signal(name="final")
+        # A request that ends inside a unit: zero beats fill its other slots, one per cycle (a
+        # slot is only ever written with a beat, so each flip-flop needs just its enable).
+        padding = Signal(name="padding")
+        m.d.comb += [self.units.valid.eq(full), self.units.payload.data.eq(unit),
+                     self.units.payload.last.eq(final)]
+        sent = self.units.valid & self.units.ready
+        room = ~full | sent
+        m.d.comb += self.beats.ready.eq(~padding & room)
+        taken = self.beats.valid & self.beats.ready
+        with m.If(sent):
+            m.d.sync += full.eq(0)
+        with m.If(taken | (padding & room)):
+            incoming = Mux(padding, 0, kept)
+            for j in range(slots):
+                with m.If(slot == j):
+                    m.d.sync += unit[j * D:(j + 1) * D].eq(incoming)
+            at_end = slot == slots - 1
+            m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)), full.eq(at_end)]
+            with m.If(taken):
+                m.d.sync += [final.eq(self.beats.payload.last),
+                             padding.eq(self.beats.payload.last & ~at_end)]
+            with m.Elif(at_end):
+                m.d.sync += padding.eq(0)
+
+    def _bit_buffer(self, m, kept):
         D, U, g, B = self.data_bits, self.unit_bits, self.step, self.buffer_bits
         buf = Signal(B, name="buffer")        # bits >= fill are 0
         fill = Signal(range(B + 1), name="fill")
@@ -88,10 +171,6 @@ class BeatUnpacker(wiring.Component):
         m.d.comb += self.beats.ready.eq(~ending_left & (fill_left < U))
         m.d.sync += [buf.eq(buf_left), fill.eq(fill_left), ending.eq(ending_left)]
         with m.If(self.beats.valid & self.beats.ready):
-            # the final beat's bytes past the request are dropped (kept 0: the padding)
-            keep = Cat((~beat.last | (i < beat.bytes)).replicate(8) for i in range(D // 8))
-            kept = Signal(D, name="kept")
-            m.d.comb += kept.eq(beat.data & keep)
             written = Signal(B, name="written")
             with m.Switch(fill_left):
                 for place in range(0, U, g):
@@ -103,4 +182,3 @@ class BeatUnpacker(wiring.Component):
                 m.d.comb += count.eq(beat.bytes << 3)
             m.d.sync += [buf.eq(buf_left | written), fill.eq(fill_left + count),
                          ending.eq(beat.last)]
-        return m

@@ -49,8 +49,12 @@ def test_burst_plan_cuts_at_4k_and_at_the_burst_limit():
 
 
 @pytest.mark.parametrize("data_bits,unit_bits", [
-    (64, 40), (32, 512), (128, 8), (64, 64), (32, 24), (64, 13), (8, 8), (256, 72), (64, 512),
-    (512, 64)])
+    # units that divide the beat
+    (128, 8), (64, 64), (8, 8), (512, 64), (128, 32), (24, 8),
+    # units of whole beats
+    (32, 512), (64, 512), (32, 64), (16, 48),
+    # the bit buffer
+    (64, 40), (32, 24), (64, 13), (256, 72)])
 def test_unpacker_widths(data_bits, unit_bits):
     comp, params = UNPACKER.build(7, data_bits=data_bits, unit_bits=unit_bits)
     stats = run_amaranth(comp, UNPACKER.body, params)
