@@ -10,7 +10,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import contract
 
-__all__ = ["LayerResult", "run", "predict", "layer_activation", "pool_spikes", "bias_term"]
+__all__ = ["LayerResult", "run", "integrate", "fire_layer", "predict", "layer_activation",
+           "pool_spikes", "bias_term"]
 
 _FLOAT_EXACT = 1 << 53
 
@@ -99,19 +100,35 @@ def run(net, images):
     results = []
     spikes = x
     for layer in net.layers:
-        A = layer_activation(net, layer, spikes)
-        acc = _integrate(net, layer, A) << _shift(net, layer)
-        bshape = (1, -1) + (1,) * (len(layer.out_shape) - 1)
-        U = acc + bias_term(net, layer).reshape(bshape)
-        if layer.fires:
-            out = contract.fire(U, layer.threshold.reshape(bshape), net.T, net.coding,
-                                net.fire_rule)
-            pooled = pool_spikes(net, out) if layer.pool and net.coding == "ttfs" else out
-        else:
-            out = pooled = None
+        U = integrate(net, layer, spikes)
+        out, pooled = fire_layer(net, layer, U)
         results.append(LayerResult(U, out, pooled))
         spikes = pooled
     return x, results
+
+
+def _channel_shape(layer):
+    """Shape that broadcasts a per-output-channel vector over (batch, *layer.out_shape)."""
+    return (1, -1) + (1,) * (len(layer.out_shape) - 1)
+
+
+def integrate(net, layer, spikes_in):
+    """Membranes (batch, *layer.out_shape) of one layer at the end of integration, bias term
+    included, from the previous layer's (pooled) spikes or the input spikes."""
+    A = layer_activation(net, layer, spikes_in)
+    acc = _integrate(net, layer, A) << _shift(net, layer)
+    return acc + bias_term(net, layer).reshape(_channel_shape(layer))
+
+
+def fire_layer(net, layer, U):
+    """(spikes, pooled spikes) of a layer with membranes ``U``; (None, None) for the
+    classifier."""
+    if not layer.fires:
+        return None, None
+    out = contract.fire(U, layer.threshold.reshape(_channel_shape(layer)), net.T, net.coding,
+                        net.fire_rule)
+    pooled = pool_spikes(net, out) if layer.pool and net.coding == "ttfs" else out
+    return out, pooled
 
 
 def predict(net, images):

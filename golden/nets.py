@@ -19,9 +19,20 @@ SHIPPED_ALL = (
 )
 
 
+#: the VGG-16 hardware workload (random weights, not a classifier: golden.workload)
+WORKLOAD = "vgg16-shape-random"
+#: networks too large to ship, generated on first use into BUILD_NETS_DIR by golden.workload
+GENERATED = (WORKLOAD,)
+
+
 def resolve(name_or_path):
-    """A shipped network name (``digits``) or a variant (``mnist-rate``) or a path to a file."""
+    """A shipped network name (``digits``) or a variant (``mnist-rate``) or a path to a file;
+    a GENERATED name is generated on first use (or when its recipe changed) and resolves to
+    its file in build/nets/."""
     p = str(name_or_path)
     if os.sep in p or p.endswith(".json"):
         return p
+    if p in GENERATED:
+        from .workload import ensure
+        return ensure()
     return os.path.join(NETS_DIR, p + ".json")
