@@ -5,6 +5,7 @@ from amaranth.lib import data, enum
 
 from golden import image as image_format
 
+from . import axi
 from .layouts import address, upto
 
 __all__ = ["pass_descriptor_layout", "pass_descriptor_value", "ProcessorError", "HEADER_BYTES",
@@ -57,8 +58,9 @@ def fire_rule_code(rule):
 
 
 def request_layout(config):
-    """A read request of the memory master: byte address and length (> 0)."""
-    return data.StructLayout({"addr": config.addr_bits, "length": 32})
+    """A read request of the memory master (``rtl.axi.request_layout``): byte address and
+    length (> 0)."""
+    return axi.request_layout(addr_bits=config.addr_bits, length_bits=32)
 
 
 def param_write_layout(config):
