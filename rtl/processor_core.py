@@ -10,11 +10,11 @@ from golden import contract
 from .axi import beat_layout
 from .datapath import connect_datapath
 from .input_encoder import InputEncoder
-from .layouts import Phase, address, event_layout, op_layout, score_layout, tag_layout, trace_layout
+from .layouts import Phase, address, event_layout, op_layout, tag_layout
 from .max_pool import EarliestSpikePool
 from .neuron_core import NeuronCore
 from .param_memory import ParamMemory
-from .processor_layouts import ProcessorError, request_layout
+from .processor_layouts import ProcessorError, request_layout, result_ports
 from .processor_sequencer import ProcessorSequencer, Route
 from .sequencer import LayerSequencer
 from .spike_buffer import SpikeBuffer
@@ -65,11 +65,9 @@ class ProcessorCore(wiring.Component):
             "cycles": Out(64), "bytes": Out(64),
             "events_addr": In(address(config.max_layers + 1)), "events_data": Out(32),
             "layers": Out(range(config.max_layers + 1)),
-            "scores": Out(stream.Signature(score_layout(config))),
             "phase": Out(Phase),
+            **result_ports(config),
         }
-        if config.trace:
-            ports["trace"] = Out(stream.Signature(trace_layout(config)))
         super().__init__(ports)
 
     @property
