@@ -84,6 +84,12 @@ DEFAULT_LATENCY = 8
 #: declared hung (generous: a VGG-16 inference takes a few cycles per beat it reads)
 MIN_MAX_CYCLES = 2_000_000
 HANG_BEATS = 1000
+#: idle cycles after a reset beyond ``membrane_words``: the CLEAR phase (one membrane address
+#: per cycle, then the fire pipeline's drain) is over before the first start, as the cycle
+#: model assumes
+RESET_SETTLE = 32
+#: cycles the AXI read master adds to the memory's latency (see ``model_cycles``)
+READER_DELAY = 1
 #: ERROR / STATUS bits (docs/PROCESSOR.md section 5)
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR = 1, 2, 4
 ID_VALUE = 0x534E4E50
@@ -289,7 +295,7 @@ class ProcHarness:
                          for x in b.images])
         job = [_MAGIC, struct.pack("<3Q", _OP_MEMORY, layout.base, len(layout.data)),
                bytes(layout.data), b"\0" * (-len(layout.data) % 8),
-               struct.pack("<2Q", _OP_RESET, 4)]
+               struct.pack("<3Q", _OP_RESET, 4, self.capacity.membrane_words + RESET_SETTLE)]
         for b, run in zip(batches, runs):
             t = b.timing
             limit = MIN_MAX_CYCLES + HANG_BEATS * images[b.key][1]
@@ -351,8 +357,8 @@ class ProcHarness:
                            "harness log)")
             return out
         if b.timing.exact and model is not None:
-            out.model_cycles = model_cycles(model, b.network, b.images[j], self.capacity,
-                                            b.timing.latency)
+            out.model_cycles = model_cycles(model, b.network, g.expected.trace,
+                                            self.capacity, b.timing.latency)
         try:
             self._compare(b, g, rec, out)
         except Mismatch as exc:
@@ -456,9 +462,15 @@ class ProcHarness:
                         trace[:, 0].tolist()))
 
 
-def model_cycles(model, network, pixels, capacity, latency):
-    """CYCLES of one inference by the processor's cycle model (``golden.processor_cycles``)."""
-    return int(model.inference_cycles(network, pixels, capacity, latency=latency))
+def model_cycles(model, network, trace, capacity, latency):
+    """CYCLES of one inference (its golden ``event.Trace``) by the processor's cycle model
+    (``golden.processor_cycles``, the schedule behind the core's memory port) with the AXI
+    memory's ``latency``: ``AxiBurstReader`` raises ``arvalid`` the cycle after it takes a
+    request and passes the R beats through unbuffered (``rtl.axi``), so the port's latency is
+    ``latency + READER_DELAY``. (Exact while a long request's bursts keep the beats back to
+    back: the latency below the beats of ``max_bursts - 1`` bursts, as the default's is.)"""
+    return int(model.inference_cycles(network, capacity, trace,
+                                      latency=latency + READER_DELAY).done)
 
 
 class MemoryLayout:

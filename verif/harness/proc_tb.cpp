@@ -11,8 +11,9 @@
 // JOB is a binary command file written by verif/proc_harness.py (every field a little-endian
 // uint64 unless said otherwise; probabilities are IEEE doubles):
 //   "SNNPJOB1"
-//   RESET   (op 1): cycles       rst high for that many rising edges; then the registers ID,
-//                                CAPACITY0, CAPACITY1 are read
+//   RESET   (op 1): cycles, settle   rst high for `cycles` rising edges, then `settle` idle
+//                                    ones (the CLEAR phase after a reset), then the registers
+//                                    ID, CAPACITY0, CAPACITY1 are read
 //   MEMORY  (op 2): base, n, then n bytes (zero-padded to a multiple of 8): the memory's
 //                   contents from address `base` on (network images and input pixels); reads
 //                   outside it answer SLVERR
@@ -192,12 +193,13 @@ class Bench {
 #endif
     }
 
-    void reset(uint64_t cycles) {
+    void reset(uint64_t cycles, uint64_t settle) {
         uint64_t start = cycle_;
         mem_.reset();  // no memory model during a reset (RUN makes a new one)
         dut_->rst = 1;
         for (uint64_t i = 0; i < cycles; ++i) tick();
         dut_->rst = 0;
+        for (uint64_t i = 0; i < settle; ++i) tick();
         ready_prob_ = 1.0;
         stall_prob_ = 0.0;
         uint64_t id = read(REG_ID), cap0 = read(REG_CAPACITY0), cap1 = read(REG_CAPACITY1);
@@ -502,7 +504,11 @@ int main(int argc, char** argv) {
         while (running) {
             switch (job.u64()) {
                 case 0: running = false; break;
-                case 1: bench.reset(job.u64()); break;
+                case 1: {
+                    uint64_t cycles = job.u64();
+                    bench.reset(cycles, job.u64());
+                    break;
+                }
                 case 2: bench.memory(job); break;
                 case 3: running = bench.run(job); break;
                 default: die("unknown command in the job file");
