@@ -53,6 +53,8 @@ __all__ = ["HARNESS_SOURCE", "FAST_BUILD", "BuildError", "HarnessError", "FastHa
            "verilator_version", "build_executable", "run_executable"]
 
 HARNESS_SOURCE = Path(__file__).resolve().parent / "harness" / "fast_tb.cpp"
+#: the header it shares with the processor's harness (verif/harness/proc_tb.cpp)
+HARNESS_HEADER = HARNESS_SOURCE.parent / "tb_job.h"
 FAST_BUILD = runner.ROOT / "build" / "fast"
 TOP = "snn_accel"
 #: C++ optimisation of the model and the harness (Verilator's own default for the model is -Os)
@@ -233,8 +235,9 @@ class FastHarness:
         compiled unless an identical one exists."""
         name = runner.sanitize(f"{self.config.network.name}-p{self.config.cores}")
         bdir, self.build_s = build_executable(
-            root, name, design=design, sources=[HARNESS_SOURCE], top_file=f"{TOP}.v",
-            flags=self._flags(), key_texts=[self.verilog], executable="fast_tb",
+            root, name, design=design, sources=[HARNESS_SOURCE, HARNESS_HEADER],
+            top_file=f"{TOP}.v", flags=self._flags(), key_texts=[self.verilog],
+            executable="fast_tb",
             what=self.config.network.name)
         return bdir
 

@@ -73,7 +73,8 @@ __all__ = ["HARNESS_SOURCES", "PROC_BUILD", "ProcHarness", "Timing", "Batch", "I
            "RunTotals", "Golden", "golden", "cycle_model", "MEMORY_BASE", "DEFAULT_LATENCY"]
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
-HARNESS_SOURCES = (HARNESS_DIR / "proc_tb.cpp", HARNESS_DIR / "axi_mem.h")
+HARNESS_SOURCES = (HARNESS_DIR / "proc_tb.cpp", HARNESS_DIR / "axi_mem.h",
+                   HARNESS_DIR / "tb_job.h")
 PROC_BUILD = runner.ROOT / "build" / "proc"
 #: the memory's first address (the network images, then the inputs, each aligned to
 #: ``golden.image.ALIGN``); reads outside it answer SLVERR
