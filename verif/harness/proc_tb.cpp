@@ -411,27 +411,10 @@ class Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* usage = "usage: proc_tb JOB [--results-fd N] [--waves FILE]";
-    const char* job_path = nullptr;
-    const char* waves = nullptr;
-    int results_fd = STDOUT_FILENO;
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--waves") == 0 && i + 1 < argc) {
-            waves = argv[++i];
-        } else if (std::strcmp(argv[i], "--results-fd") == 0 && i + 1 < argc) {
-            results_fd = std::atoi(argv[++i]);
-        } else if (argv[i][0] == '-' || job_path) {
-            die(std::string(usage) + " (unexpected '" + argv[i] + "')");
-        } else {
-            job_path = argv[i];
-        }
-    }
-    if (!job_path) die(usage);
-    FILE* out = results_fd == STDOUT_FILENO ? stdout : fdopen(results_fd, "wb");
-    if (!out) die("--results-fd: cannot open file descriptor " + std::to_string(results_fd));
-    static char outbuf[1 << 20];
-    std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
-    Job job(job_path, "SNNPJOB1");
+    const tb::CommandLine cmd = tb::command_line(argc, argv);
+    FILE* out = cmd.out;
+    const char* waves = cmd.waves;
+    Job job(cmd.job_path, "SNNPJOB1");
     auto ctx = std::make_unique<VerilatedContext>();
     {
         Bench bench(ctx.get(), out, waves);

@@ -1,6 +1,6 @@
 // What the direct Verilator testbenches (fast_tb.cpp, proc_tb.cpp) share: port values of any
 // Verilator width as little-endian 64-bit words, a seeded random generator, the one-line fatal
-// error, and the reader of the binary job file their Python drivers write.
+// error, the reader of the binary job file their Python drivers write and the command line.
 //
 // Define TB_NAME (the program's name, for messages) before including this header.
 #pragma once
@@ -11,6 +11,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "verilated.h"
 
@@ -101,5 +103,38 @@ class Job {
     std::vector<unsigned char> data_;
     size_t pos_ = 0;
 };
+
+// The command line of a testbench, `TB_NAME JOB [--results-fd N] [--waves FILE]`: the job file,
+// the waves file or nullptr, and the results stream (file descriptor N, default stdout; fully
+// buffered).
+struct CommandLine {
+    const char* job_path = nullptr;
+    const char* waves = nullptr;
+    FILE* out = nullptr;
+};
+
+inline CommandLine command_line(int argc, char** argv) {
+    const std::string usage = std::string("usage: ") + TB_NAME +
+                              " JOB [--results-fd N] [--waves FILE]";
+    CommandLine c;
+    int results_fd = STDOUT_FILENO;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--waves") == 0 && i + 1 < argc) {
+            c.waves = argv[++i];
+        } else if (std::strcmp(argv[i], "--results-fd") == 0 && i + 1 < argc) {
+            results_fd = std::atoi(argv[++i]);
+        } else if (argv[i][0] == '-' || c.job_path) {
+            die(usage + " (unexpected '" + argv[i] + "')");
+        } else {
+            c.job_path = argv[i];
+        }
+    }
+    if (!c.job_path) die(usage);
+    c.out = results_fd == STDOUT_FILENO ? stdout : fdopen(results_fd, "wb");
+    if (!c.out) die("--results-fd: cannot open file descriptor " + std::to_string(results_fd));
+    static char outbuf[1 << 20];
+    std::setvbuf(c.out, outbuf, _IOFBF, sizeof outbuf);
+    return c;
+}
 
 }  // namespace tb
