@@ -6,9 +6,10 @@ that the digits network and a random deep network both run every layer in severa
 compiled once, runs 5 held-out digits images and a random deep network, one after the other in
 one memory and one harness process, with the fixed-latency memory and with random memory stalls,
 register-bus pauses and stream back-pressure; every event, its order, the scores, prediction,
-BYTES and EVENTS equal the golden model. The other tests show that the checks can fail: a
-modified expectation, another network's golden model, an image with a bad header (ERROR),
-wrong counters.
+BYTES and EVENTS equal the golden model, and CYCLES equals the cycle model
+(``golden.processor_cycles``) under the fixed latency. The other tests show that the checks can
+fail: a modified expectation, another network's golden model, an image with a bad header
+(ERROR), a cycle model at the wrong latency.
 """
 
 import numpy as np
@@ -84,8 +85,20 @@ def test_one_verilog_runs_digits_and_a_deep_network_in_passes(setup):
     assert sum(r.prediction == r.label for r in res[:5]) == sum(r.golden == r.label
                                                                 for r in res[:5])
     assert totals.cycles > sum(r.cycles for r in res)
-    if PH.cycle_model() is not None:
-        assert all(r.model_cycles == r.cycles for r in res if r.batch.timing.exact)
+    # CYCLES equal to the cycle model under the fixed latency (checked in r.ok)
+    assert all(r.model_cycles == r.cycles for r in res if r.batch.timing.exact)
+    assert all(r.model_cycles is None for r in res if not r.batch.timing.exact)
+
+
+def test_cycle_model_is_checked(setup, monkeypatch):
+    """CYCLES is compared with golden.processor_cycles at the bus latency + 1: at another
+    latency (the reader's cycle forgotten: one cycle less per read request) the image fails,
+    naming CYCLES."""
+    harness, digits, x, y, _, _ = setup
+    assert PH.cycle_model() is not None
+    monkeypatch.setattr(PH, "READER_DELAY", 0)
+    (r,), _ = _results(harness, [PH.Batch(digits, x[:1], timing=PH.Timing(latency=6))])
+    assert not r.ok and "CYCLES" in r.message and r.model_cycles < r.cycles
 
 
 def test_modified_expectation_is_caught(setup):
