@@ -78,6 +78,13 @@ regress: $(SETUP_STAMP) ## RTL vs golden on every TTFS net's held-out split + ra
 regress-merge: $(SETUP_STAMP) ## merge the SHARD=i/N results of make regress into build/regress/summary.md
 	$(PY) -m verif.regress --merge build/regress/shard-*-of-*.json
 
+.PHONY: regress-processor regress-processor-merge
+regress-processor: $(SETUP_STAMP) ## ONE processor Verilog of PRESET (default vgg16) runs NETS (default digits,mnist,mnist-vgg16,vgg16-shape-random) vs golden under Verilator, AXI memory model (SHARD=i/N; build/proc-regress/)
+	$(PY) -m verif.proc_regress --preset $(or $(PRESET),vgg16) $(if $(NETS),--nets $(NETS)) $(if $(SHARD),--shard $(SHARD))
+
+regress-processor-merge: $(SETUP_STAMP) ## merge the SHARD=i/N results of make regress-processor into build/proc-regress/summary.md
+	$(PY) -m verif.proc_regress --merge build/proc-regress/shard-*-of-*.json
+
 formal: $(SETUP_STAMP) ## formal checks (SymbiYosys + z3): what each proves, mode, depth, time
 	$(PY) -m verif.formal
 

@@ -50,9 +50,11 @@ from verif.simio import codec
 
 __all__ = ["HARNESS_SOURCE", "FAST_BUILD", "BuildError", "HarnessError", "FastHarness", "Images",
            "Load", "Job", "ImageRecord", "LoadRecord", "RunTotals", "Checked",
-           "verilator_version"]
+           "verilator_version", "build_executable", "run_executable"]
 
 HARNESS_SOURCE = Path(__file__).resolve().parent / "harness" / "fast_tb.cpp"
+#: the header it shares with the processor's harness (verif/harness/proc_tb.cpp)
+HARNESS_HEADER = HARNESS_SOURCE.parent / "tb_job.h"
 FAST_BUILD = runner.ROOT / "build" / "fast"
 TOP = "snn_accel"
 #: C++ optimisation of the model and the harness (Verilator's own default for the model is -Os)
@@ -231,42 +233,12 @@ class FastHarness:
     def _build(self, root, design):
         """The build directory (``design/`` as written by gen, ``fast_tb``, ``build.log``),
         compiled unless an identical one exists."""
-        runner.ensure_path()
-        if shutil.which("verilator") is None:
-            raise BuildError("verilator not found on PATH (run scripts/setup.sh)")
-        flags = self._flags()
-        key = hashlib.sha256()
-        for part in (self.verilog, HARNESS_SOURCE.read_text(), verilator_version(),
-                     " ".join(flags)):
-            key.update(part.encode())
-            key.update(b"\0")
         name = runner.sanitize(f"{self.config.network.name}-p{self.config.cores}")
-        bdir = root / f"{name}-{key.hexdigest()[:16]}"
-        if (bdir / "fast_tb").exists():
-            return bdir
-        root.mkdir(parents=True, exist_ok=True)
-        with _locked(root / f".{bdir.name}.lock"):
-            if (bdir / "fast_tb").exists():  # another process built it while we waited
-                return bdir
-            t0 = time.monotonic()
-            with atomic_directory(bdir) as tmp:
-                tmp = Path(tmp)
-                shutil.copytree(design, tmp / "design")
-                shutil.copy(HARNESS_SOURCE, tmp / HARNESS_SOURCE.name)
-                cmd = ["verilator", *flags, "--Mdir", "obj", "-o", "../fast_tb",
-                       f"design/{TOP}.v", HARNESS_SOURCE.name]
-                log = tmp / "build.log"
-                with open(log, "w") as f:
-                    f.write(" ".join(cmd) + "\n")
-                    f.flush()
-                    rc = _run_group(cmd, cwd=tmp, stdout=f, stderr=subprocess.STDOUT)
-                if rc or not (tmp / "fast_tb").exists():
-                    keep = root / f"failed-{bdir.name}.log"
-                    shutil.copy(log, keep)
-                    raise BuildError(f"Verilator build of {self.config.network.name} failed "
-                                     f"(exit {rc}); see {keep}")
-                shutil.rmtree(tmp / "obj")  # only the executable is reused
-            self.build_s = time.monotonic() - t0
+        bdir, self.build_s = build_executable(
+            root, name, design=design, sources=[HARNESS_SOURCE, HARNESS_HEADER],
+            top_file=f"{TOP}.v", flags=self._flags(), key_texts=[self.verilog],
+            executable="fast_tb",
+            what=self.config.network.name)
         return bdir
 
     # -- run --------------------------------------------------------------------------------
@@ -286,35 +258,8 @@ class FastHarness:
 
     def run(self, job, *, waves_file=None):
         """Run a Job; yields ImageRecord / LoadRecord in order, then a RunTotals."""
-        with tempfile.TemporaryDirectory(prefix="fast_tb-") as tmp:
-            path = Path(tmp) / "job.bin"
-            atomic_write(path, job.bytes())
-            # results through a pipe of their own: Verilator prints its messages on stdout
-            read_fd, write_fd = os.pipe()
-            cmd = [str(self.executable), str(path), "--results-fd", str(write_fd)]
-            if waves_file:
-                cmd += ["--waves", str(waves_file)]
-            t0 = time.monotonic()
-            with open(Path(tmp) / "harness.log", "w+b") as log:
-                try:
-                    proc = subprocess.Popen(cmd, pass_fds=(write_fd,), stdout=log,
-                                            stderr=subprocess.STDOUT)
-                finally:
-                    os.close(write_fd)
-                stream = os.fdopen(read_fd, "rb")
-                try:
-                    yield from self._records(stream, t0)
-                except BaseException:  # the reader stopped early or failed: stop the harness
-                    proc.kill()
-                    raise
-                finally:
-                    stream.close()
-                    rc = proc.wait()
-                log.seek(0)
-                messages = log.read().decode(errors="replace").strip()
-            if rc:
-                raise HarnessError(f"{self.executable.name} exited {rc}: "
-                                   f"{messages.splitlines()[-1] if messages else ''}")
+        yield from run_executable(self.executable, job.bytes(), self._records,
+                                  waves_file=waves_file)
 
     def _records(self, stream, t0):
         def words(n):
@@ -509,6 +454,86 @@ def _join(words):
     for i, w in enumerate(words):
         v |= int(w) << (64 * i)
     return v
+
+
+def build_executable(root, name, *, design, sources, top_file, flags, key_texts, executable,
+                     what):
+    """Compile a direct Verilator harness unless an identical one exists: ``(build directory,
+    seconds spent compiling)``. The directory is ``root/<name>-<hash>`` with ``design/`` (a
+    copy of the folder ``design``), the ``sources`` (the first one is compiled, the others are
+    headers it includes), ``build.log`` and the ``executable``; the hash covers ``key_texts``
+    (the Verilog), the sources, the Verilator version and the ``flags``. A lock file keeps two
+    processes from compiling the same design at once; a failed build leaves
+    ``root/failed-<dir>.log`` and raises ``BuildError`` naming ``what``."""
+    runner.ensure_path()
+    if shutil.which("verilator") is None:
+        raise BuildError("verilator not found on PATH (run scripts/setup.sh)")
+    key = hashlib.sha256()
+    for part in (*key_texts, *(Path(p).read_text() for p in sources), verilator_version(),
+                 " ".join(flags)):
+        key.update(part.encode())
+        key.update(b"\0")
+    bdir = Path(root) / f"{name}-{key.hexdigest()[:16]}"
+    if (bdir / executable).exists():
+        return bdir, 0.0
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with _locked(Path(root) / f".{bdir.name}.lock"):
+        if (bdir / executable).exists():  # another process built it while we waited
+            return bdir, 0.0
+        t0 = time.monotonic()
+        with atomic_directory(bdir) as tmp:
+            tmp = Path(tmp)
+            shutil.copytree(design, tmp / "design")
+            for src in sources:
+                shutil.copy(src, tmp / Path(src).name)
+            cmd = ["verilator", *flags, "--Mdir", "obj", "-o", f"../{executable}",
+                   f"design/{top_file}", Path(sources[0]).name]
+            log = tmp / "build.log"
+            with open(log, "w") as f:
+                f.write(" ".join(cmd) + "\n")
+                f.flush()
+                rc = _run_group(cmd, cwd=tmp, stdout=f, stderr=subprocess.STDOUT)
+            if rc or not (tmp / executable).exists():
+                keep = Path(root) / f"failed-{bdir.name}.log"
+                shutil.copy(log, keep)
+                raise BuildError(f"Verilator build of {what} failed (exit {rc}); see {keep}")
+            shutil.rmtree(tmp / "obj")  # only the executable is reused
+        return bdir, time.monotonic() - t0
+
+
+def run_executable(executable, job, read_records, *, waves_file=None):
+    """Run a harness ``executable`` on ``job`` (the bytes of its command file); yields what
+    ``read_records(stream, t0)`` yields from the results pipe. Raises ``HarnessError`` (with
+    the last line of its messages) if the executable fails."""
+    with tempfile.TemporaryDirectory(prefix=f"{Path(executable).name}-") as tmp:
+        path = Path(tmp) / "job.bin"
+        atomic_write(path, job)
+        # results through a pipe of their own: Verilator prints its messages on stdout
+        read_fd, write_fd = os.pipe()
+        cmd = [str(executable), str(path), "--results-fd", str(write_fd)]
+        if waves_file:
+            cmd += ["--waves", str(waves_file)]
+        t0 = time.monotonic()
+        with open(Path(tmp) / "harness.log", "w+b") as log:
+            try:
+                proc = subprocess.Popen(cmd, pass_fds=(write_fd,), stdout=log,
+                                        stderr=subprocess.STDOUT)
+            finally:
+                os.close(write_fd)
+            stream = os.fdopen(read_fd, "rb")
+            try:
+                yield from read_records(stream, t0)
+            except BaseException:  # the reader stopped early or failed: stop the harness
+                proc.kill()
+                raise
+            finally:
+                stream.close()
+                rc = proc.wait()
+            log.seek(0)
+            messages = log.read().decode(errors="replace").strip()
+        if rc:
+            raise HarnessError(f"{Path(executable).name} exited {rc}: "
+                               f"{messages.splitlines()[-1] if messages else ''}")
 
 
 def _run_group(cmd, **kw):

@@ -49,6 +49,8 @@
 #include <unistd.h>
 
 #include "Vdut.h"
+#define TB_NAME "fast_tb"
+#include "tb_job.h"
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
@@ -59,84 +61,12 @@
 
 namespace {
 
-// ---- port values of any Verilator width as little-endian 64-bit words -----------------------
-template <class T> constexpr int words_of(const T&) { return 1; }
-template <std::size_t N> constexpr int words_of(const VlWide<N>&) { return int((N + 1) / 2); }
-
-template <class T> void get_words(const T& v, uint64_t* out) { out[0] = uint64_t(v); }
-template <std::size_t N> void get_words(const VlWide<N>& v, uint64_t* out) {
-    for (std::size_t i = 0; i < (N + 1) / 2; ++i) {
-        uint64_t lo = v[2 * i];
-        uint64_t hi = (2 * i + 1 < N) ? uint64_t(v[2 * i + 1]) : 0;
-        out[i] = lo | (hi << 32);
-    }
-}
-template <class T> void set_words(T& v, const uint64_t* in) { v = T(in[0]); }
-template <std::size_t N> void set_words(VlWide<N>& v, const uint64_t* in) {
-    for (std::size_t i = 0; i < N; ++i) v[i] = uint32_t(in[i / 2] >> (32 * (i % 2)));
-}
-
-struct Rng {  // xorshift64*: cheap, seeded, reproducible
-    uint64_t s;
-    explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull) {
-        if (!s) s = 1;
-    }
-    double uniform() {
-        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
-        return double((s * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
-    }
-    bool chance(double p) { return p >= 1.0 || uniform() < p; }
-};
-
-[[noreturn]] void die(const std::string& msg) {
-    std::fprintf(stderr, "fast_tb: %s\n", msg.c_str());
-    std::exit(2);
-}
-
-class Job {
-  public:
-    explicit Job(const char* path) {
-        FILE* f = std::fopen(path, "rb");
-        if (!f) die(std::string("cannot open job file ") + path);
-        std::vector<unsigned char> bytes;
-        unsigned char buf[1 << 16];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-        std::fclose(f);
-        if (bytes.size() < 8 || std::memcmp(bytes.data(), "SNNJOB1", 8) != 0)
-            die(std::string(path) + " is not a fast_tb job file");
-        data_ = std::move(bytes);
-        pos_ = 8;
-    }
-    uint64_t u64() {
-        need(8);
-        uint64_t v;
-        std::memcpy(&v, &data_[pos_], 8);
-        pos_ += 8;
-        return v;
-    }
-    double f64() {
-        need(8);
-        double v;
-        std::memcpy(&v, &data_[pos_], 8);
-        pos_ += 8;
-        return v;
-    }
-    const unsigned char* bytes(size_t n) {
-        size_t padded = (n + 7) & ~size_t(7);
-        need(padded);
-        const unsigned char* p = &data_[pos_];
-        pos_ += padded;
-        return p;
-    }
-
-  private:
-    void need(size_t n) {
-        if (pos_ + n > data_.size()) die("job file truncated");
-    }
-    std::vector<unsigned char> data_;
-    size_t pos_ = 0;
-};
+using tb::die;
+using tb::get_words;
+using tb::Job;
+using tb::Rng;
+using tb::set_words;
+using tb::words_of;
 
 class Bench {
   public:
@@ -357,27 +287,10 @@ class Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* usage = "usage: fast_tb JOB [--results-fd N] [--waves FILE]";
-    const char* job_path = nullptr;
-    const char* waves = nullptr;
-    int results_fd = STDOUT_FILENO;
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--waves") == 0 && i + 1 < argc) {
-            waves = argv[++i];
-        } else if (std::strcmp(argv[i], "--results-fd") == 0 && i + 1 < argc) {
-            results_fd = std::atoi(argv[++i]);
-        } else if (argv[i][0] == '-' || job_path) {
-            die(std::string(usage) + " (unexpected '" + argv[i] + "')");
-        } else {
-            job_path = argv[i];
-        }
-    }
-    if (!job_path) die(usage);
-    FILE* out = results_fd == STDOUT_FILENO ? stdout : fdopen(results_fd, "wb");
-    if (!out) die("--results-fd: cannot open file descriptor " + std::to_string(results_fd));
-    static char outbuf[1 << 20];
-    std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
-    Job job(job_path);
+    const tb::CommandLine cmd = tb::command_line(argc, argv);
+    FILE* out = cmd.out;
+    const char* waves = cmd.waves;
+    Job job(cmd.job_path, "SNNJOB1");
     auto ctx = std::make_unique<VerilatedContext>();
     {
         Bench bench(ctx.get(), out, waves);
