@@ -53,6 +53,9 @@ train: $(SETUP_STAMP) $(TRAIN_STAMP) ## train NET [ARCH=spec] into build/nets/ (
 verilog: $(SETUP_STAMP) ## emit Verilog + memory images + manifest under build/
 	$(PY) -m gen --net $(NET) --p $(P) --out build/$(NET)-p$(P)
 
+image: $(SETUP_STAMP) ## NET's network image for processor capacity PRESET (default vgg16): build/NET-PRESET/
+	$(PY) -m gen --net $(NET) --image --preset $(or $(PRESET),vgg16)
+
 lint: $(SETUP_STAMP) ## Verilator lint + Icarus compile of the emitted Verilog
 	$(PY) -m gen.lint --net $(NET) --p $(P)
 

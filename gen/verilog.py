@@ -6,7 +6,7 @@ import json
 import os
 
 from amaranth.back import verilog
-from amaranth.hdl import Const, Value
+from amaranth.hdl import Const, Signal, Value
 from amaranth.lib import wiring
 
 from golden.files import atomic_directory
@@ -41,7 +41,8 @@ def top_ports(component):
     """[(name, direction, width)] of the flattened top-level ports, as Verilog sees them."""
     out = []
     for path, member, value in component.signature.flatten(component):
-        name = "__".join(str(p) for p in path)
+        # the port is named after its signal (``rtl.axi``'s buses: ``m_axi_araddr``)
+        name = value.name if isinstance(value, Signal) else "__".join(str(p) for p in path)
         out.append({"name": name, "direction": "input" if member.flow == wiring.In else "output",
                     "width": len(Value.cast(value))})
     return out

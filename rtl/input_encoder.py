@@ -24,9 +24,13 @@ class InputEncoder(wiring.Component):
                in the ``events`` register).
 
     ``events`` is registered; ``pixels`` is taken whenever that register is free or draining.
+
+    Run-time mode (``runtime=True``, the processor's): ``shape`` is the largest (C, H, W) and
+    the image's is on the inputs ``in_c``, ``in_h``, ``in_w`` (each >= 1, held from ``start``
+    to ``done``).
     """
 
-    def __init__(self, layout, *, shape, steps, rule):
+    def __init__(self, layout, *, shape, steps, rule, runtime=False):
         checks.struct("layout", layout, ("c", "y", "x", "k"))
         if not isinstance(shape, (tuple, list)) or len(shape) != 3:
             raise ValueError(f"shape must be (C, H, W), not {shape!r}")
@@ -41,7 +45,10 @@ class InputEncoder(wiring.Component):
         self._shape = tuple(shape)
         self._T = steps
         self._rule = rule
+        self._runtime = bool(runtime)
+        sizes = {f"in_{a}": In(range(1, n + 1)) for a, n in zip("chw", shape)} if runtime else {}
         super().__init__({
+            **sizes,
             "start": In(1),
             "pixels": In(stream.Signature(8)),
             "events": Out(stream.Signature(layout)),
@@ -51,10 +58,12 @@ class InputEncoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         C, H, W = self._shape
+        if self._runtime:
+            C, H, W = self.in_c, self.in_h, self.in_w
         m.submodules.fire_unit = fire = FireUnit(membrane_bits=10, steps=self._T, rule=self._rule)
-        c = Signal(range(C), name="pixel_c")
-        y = Signal(range(H), name="pixel_y")
-        x = Signal(range(W), name="pixel_x")
+        c = Signal(range(self._shape[0]), name="pixel_c")
+        y = Signal(range(self._shape[1]), name="pixel_y")
+        x = Signal(range(self._shape[2]), name="pixel_x")
         m.d.comb += fire.value.eq(self.pixels.payload)
         m.d.comb += fire.limits.eq(fire.limits.shape().const(
             fire.limits_spec.of(contract.INPUT_THETA)))

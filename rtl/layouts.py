@@ -70,8 +70,11 @@ def weight_load_layout(depth):
 
 def tag_layout(config):
     """Where a fire-phase group lands: channel group g, output (pooled) row and column, and how
-    many of the P lanes are real channels."""
-    return data.StructLayout({"g": address(max(d.groups for d in config.layers)),
+    many of the P lanes are real channels. (The processor's config, ``runtime``: g counts the
+    groups of a pass, up to its ``max_groups``.)"""
+    groups = (config.max_groups if getattr(config, "runtime", False)
+              else max(d.groups for d in config.layers))
+    return data.StructLayout({"g": address(groups),
                               "y": config.y_bits, "x": config.x_bits,
                               "lanes": upto(config.cores)})
 

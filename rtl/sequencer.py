@@ -4,6 +4,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .config import KIND_CLASSIFIER
 from .layouts import Phase, address, descriptor_layout, descriptor_value, tag_layout
 from .neuron_core import FireControlSignature, NeuronCore
 from .param_memory import ParamMemory
@@ -55,15 +56,38 @@ class LayerSequencer(wiring.Component):
         emit_idle (in): the emitter has sent everything.
         classifier (out): the current layer is the classifier.
         predict_valid (out) / predict_ready (in): the prediction handshake.
+
+    Run-time mode (``config.runtime``, the processor's ``rtl.processor_config.ProcessorConfig``):
+    there is no descriptor table. A layer runs in passes, each loaded by the processor before
+    it runs; the sequencer waits for each in the state that ``pass_wait`` (out) shows (with
+    ``phase`` IDLE): after the input phase and after every pass's fire phase but the last
+    one's. Then:
+        pass_go (in): run the pass described by ``pass_desc`` (in, the processor's pass
+            descriptor, held until the pass ends), with ``first_pass`` (in: the layer's first:
+            the other spike buffer is emptied when it starts) and ``last_pass`` (in: the
+            layer's last: the next pass reads what this layer wrote; after the classifier's
+            last, PREDICT). Each pass replays the whole input spike buffer.
+        abort (in): while waiting, back to IDLE (an inference cut at a pass boundary leaves
+            no partial sums: every fired membrane is zero).
+    The classifier is the pass whose descriptor's kind is ``KIND_CLASSIFIER``.
     """
 
     def __init__(self, config):
         self._config = config
-        desc = descriptor_layout(config)
-        L = len(config.layers)
+        self._runtime = getattr(config, "runtime", False)
+        if self._runtime:
+            desc = config.pass_descriptor_layout()
+            L = config.max_layers
+        else:
+            desc = descriptor_layout(config)
+            L = len(config.layers)
         self._tag = tag_layout(config)
         mdepth, pdepth = config.membrane_depth, config.param_depth * config.cores
+        runtime_ports = {"pass_wait": Out(1), "pass_go": In(1), "pass_desc": In(desc),
+                         "first_pass": In(1), "last_pass": In(1),
+                         "abort": In(1)} if self._runtime else {}
         super().__init__({
+            **runtime_ports,
             "phase": Out(Phase), "layer": Out(range(L)),
             "pixel_valid": In(1), "encoder_start": Out(1), "encoder_done": In(1),
             "clear": Out(2), "start": Out(2), "read_sel": Out(1),
@@ -83,16 +107,21 @@ class LayerSequencer(wiring.Component):
         m = Module()
         cfg = self._config
         P = cfg.cores
-        L = len(cfg.layers)
+        L = None if self._runtime else len(cfg.layers)
         d = self.desc
 
-        # the descriptor table; registered, the datapath reads it two or more cycles after a
-        # layer change
-        with m.Switch(self.layer):
-            for i, ld in enumerate(cfg.layers):
-                with m.Case(i):
-                    m.d.sync += d.eq(d.shape().const(descriptor_value(cfg, ld)))
-        m.d.sync += self.classifier.eq(self.layer == L - 1)  # registered, like the descriptor
+        if self._runtime:  # the pass's descriptor, registered as the table's entry is
+            m.d.sync += [d.eq(self.pass_desc),
+                         self.classifier.eq(self.pass_desc.kind == KIND_CLASSIFIER)]
+        else:
+            # the descriptor table; registered, the datapath reads it two or more cycles after
+            # a layer change
+            with m.Switch(self.layer):
+                for i, ld in enumerate(cfg.layers):
+                    with m.Case(i):
+                        m.d.sync += d.eq(d.shape().const(descriptor_value(cfg, ld)))
+            # registered, like the descriptor
+            m.d.sync += self.classifier.eq(self.layer == L - 1)
 
         # -- fire scan ---------------------------------------------------------------------------
         # order: group g, then [P + LOAD_LEAD parameter steps], pooled row, pooled column,
@@ -212,14 +241,32 @@ class LayerSequencer(wiring.Component):
             with m.State("INPUT"):
                 m.d.comb += self.phase.eq(Phase.INPUT)
                 with m.If(self.encoder_done):
-                    m.d.sync += launched.eq(1)
-                    m.next = "INTEGRATE"
+                    if self._runtime:
+                        m.next = "WAIT"
+                    else:
+                        m.d.sync += launched.eq(1)
+                        m.next = "INTEGRATE"
+            if self._runtime:
+                with m.State("WAIT"):
+                    # the processor loads the next pass; the datapath is empty
+                    m.d.comb += [self.phase.eq(Phase.IDLE), self.pass_wait.eq(1)]
+                    with m.If(self.abort):
+                        m.next = "IDLE"
+                    with m.Elif(self.pass_go):
+                        m.d.sync += launched.eq(1)
+                        m.next = "INTEGRATE"
             with m.State("INTEGRATE"):
                 m.d.comb += self.phase.eq(Phase.INTEGRATE)
                 with m.If(launched):
-                    # first cycle: read the current buffer out, empty the other one
-                    m.d.comb += [self.start.eq(1 << self.read_sel),
-                                 self.clear.eq(1 << ~self.read_sel)]
+                    # first cycle: read the current buffer out, empty the other one (a later
+                    # pass of the layer appends to it)
+                    m.d.comb += self.start.eq(1 << self.read_sel)
+                    clear_other = self.clear.eq(1 << ~self.read_sel)
+                    if self._runtime:
+                        with m.If(self.first_pass):
+                            m.d.comb += clear_other
+                    else:
+                        m.d.comb += clear_other
                 with m.Elif(self.read_done & self.router_idle & self.cores_idle):
                     m.d.sync += [scanning.eq(1), loading.eq(1), load_step.eq(0),
                                  g.eq(0), py.eq(0), px.eq(0), dy.eq(0), dx.eq(0),
@@ -234,12 +281,21 @@ class LayerSequencer(wiring.Component):
                     in_flight = in_flight | stage["valid"]
                 with m.If(~launched & ~scanning & ~in_flight & self.emit_idle):
                     m.d.sync += fire_phase.eq(0)
-                    with m.If(self.classifier):
-                        m.next = "PREDICT"
-                    with m.Else():
-                        m.d.sync += [self.layer.eq(self.layer + 1),
-                                     self.read_sel.eq(~self.read_sel), launched.eq(1)]
-                        m.next = "INTEGRATE"
+                    if self._runtime:
+                        with m.If(self.last_pass & self.classifier):
+                            m.next = "PREDICT"
+                        with m.Else():
+                            with m.If(self.last_pass):
+                                m.d.sync += [self.layer.eq(self.layer + 1),
+                                             self.read_sel.eq(~self.read_sel)]
+                            m.next = "WAIT"
+                    else:
+                        with m.If(self.classifier):
+                            m.next = "PREDICT"
+                        with m.Else():
+                            m.d.sync += [self.layer.eq(self.layer + 1),
+                                         self.read_sel.eq(~self.read_sel), launched.eq(1)]
+                            m.next = "INTEGRATE"
             with m.State("PREDICT"):
                 m.d.comb += [self.phase.eq(Phase.PREDICT), self.predict_valid.eq(1)]
                 with m.If(self.predict_ready):

@@ -37,11 +37,20 @@ class SpikeRouter(wiring.Component):
     and adds, so no multiplier is built. Each
     stage takes the next event when the one after it takes its own, so consecutive events
     follow without a bubble.
+
+    Run-time mode (``config=None``, the processor's): the layer geometry is not known at
+    generation, so there is no ``layer`` port and the products are multiplications by
+    descriptor fields, which ``desc_layout`` must then also have: ``kernel_sq`` (K * K),
+    ``in_hw`` (H * W of the map read) and ``in_w``. The pipeline and its timing are the same.
     """
 
+    #: descriptor fields the run-time mode multiplies by (besides kernel and out_w)
+    RUNTIME_FIELDS = ("kernel_sq", "in_hw", "in_w")
+
     def __init__(self, config, event_layout, op_layout, desc_layout):
-        layers = getattr(config, "layers", None)
-        if not layers:
+        runtime = config is None
+        layers = None if runtime else getattr(config, "layers", None)
+        if not runtime and not layers:
             raise TypeError(f"config must have a non-empty descriptor table (layers), not "
                             f"{config!r}")
         checks.struct("event_layout", event_layout, ("c", "y", "x", "k"))
@@ -49,26 +58,38 @@ class SpikeRouter(wiring.Component):
         checks.struct("desc_layout", desc_layout, ("kind", "kernel", "stride", "padding",
                                                    "out_c", "out_h", "out_w", "groups",
                                                    "positions", "pool", "weight_base",
-                                                   "param_base", "fan_in"))
-        for d in layers:  # every descriptor must fit the table's fields
+                                                   "param_base", "fan_in") +
+                      (self.RUNTIME_FIELDS if runtime else ()))
+        for d in layers or ():  # every descriptor must fit the table's fields
             for field in ("kernel", "padding", "out_c", "out_h", "out_w", "groups", "positions",
                           "weight_base", "param_base", "fan_in"):
                 checks.fits("desc_layout", desc_layout, field, getattr(d, field))
         self._config = config
         self._ev = event_layout
         self._op = op_layout
-        super().__init__({
-            "layer": In(range(len(config.layers))),
+        ports = {
             "desc": In(desc_layout),
             "events": In(stream.Signature(event_layout)),
             "ops": Out(stream.Signature(op_layout)),
             "idle": Out(1),
-        })
+        }
+        if not runtime:
+            ports = {"layer": In(range(len(config.layers))), **ports}
+        super().__init__(ports)
+
+    @property
+    def runtime(self):
+        """Whether the products come from multipliers on descriptor fields."""
+        return self._config is None
 
     def _times(self, m, value, factors, name, width):
         """``value * factors[layer]``: per layer, a sum of shifted copies of ``value`` (one per
-        set bit of the constant), so that no multiplier block is inferred."""
+        set bit of the constant), so that no multiplier block is inferred. In run-time mode
+        ``factors`` is a descriptor field and this is a multiplication."""
         out = Signal(width, name=name)
+        if self.runtime:
+            m.d.comb += out.eq(value * factors)
+            return out
         with m.Switch(self.layer):
             for i, f in enumerate(factors):
                 with m.Case(i):
@@ -82,7 +103,7 @@ class SpikeRouter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         d = self.desc
-        ds = self._config.layers
+        ds = None if self.runtime else self._config.layers
         wbits = len(self.ops.p.waddr)
         mbits = len(self.ops.p.maddr)
         is_conv = d.kind == KIND_CONV
@@ -109,9 +130,14 @@ class SpikeRouter(wiring.Component):
 
         oy_lo, oy_hi, ky0 = axis(ev.y, d.out_h)
         ox_lo, ox_hi, kx0 = axis(ev.x, d.out_w)
-        kk = [l.kernel ** 2 for l in ds]
-        in_hw = [l.in_h * l.in_w for l in ds]
-        in_w = [l.in_w for l in ds]
+        if self.runtime:
+            kk, in_hw, in_w, kernel, out_w = d.kernel_sq, d.in_hw, d.in_w, d.kernel, d.out_w
+        else:
+            kk = [l.kernel ** 2 for l in ds]
+            in_hw = [l.in_h * l.in_w for l in ds]
+            in_w = [l.in_w for l in ds]
+            kernel = [l.kernel for l in ds]
+            out_w = [l.out_w for l in ds]
         c_kk = self._times(m, ev.c, kk, "setup_c_kk", wbits)
         c_hw = self._times(m, ev.c, in_hw, "setup_c_hw", wbits)
         y_w = self._times(m, ev.y, in_w, "setup_y_w", wbits)
@@ -123,8 +149,8 @@ class SpikeRouter(wiring.Component):
             ("k", ev.k.shape()), ("conv", 1))}
 
         # -- setup 2: start addresses ------------------------------------------------------------
-        ky0_k = self._times(m, s1["ky0"], [l.kernel for l in ds], "setup_ky0_k", wbits)
-        oy_w = self._times(m, s1["oy_lo"], [l.out_w for l in ds], "setup_oy_w", mbits)
+        ky0_k = self._times(m, s1["ky0"], kernel, "setup_ky0_k", wbits)
+        oy_w = self._times(m, s1["oy_lo"], out_w, "setup_oy_w", mbits)
         s2 = {n: Signal(w, name=f"s2_{n}") for n, w in (
             ("oy_lo", d.out_h.shape()), ("oy_hi", d.out_h.shape()),
             ("ox_lo", d.out_w.shape()), ("ox_hi", d.out_w.shape()),

@@ -1,11 +1,12 @@
 """Top level: the accelerator for one network and hardware configuration."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
+from .datapath import connect_datapath
 from .input_encoder import InputEncoder
 from .layouts import (
     LoadTarget,
@@ -127,103 +128,10 @@ class Accelerator(wiring.Component):
             self.pixels.ready.eq(enc.pixels.ready),
         ]
 
-        # -- events into the spike buffers (and the trace) ----------------------------------
-        # The emitter's output is an event unless the classifier is scoring.
-        em = emit.out.p
-        event = Signal(self._event, name="out_event")
-        event_valid = Signal(name="out_event_valid")
-        event_layer = Signal(cfg.layer_bits, name="out_event_layer")
-        from_encoder = seq.phase == Phase.INPUT
-        with m.If(from_encoder):
-            m.d.comb += [event.eq(enc.events.p), event_valid.eq(enc.events.valid),
-                         event_layer.eq(0)]
-        with m.Else():
-            m.d.comb += [event.c.eq(em.tag.g * P + em.lane), event.y.eq(em.tag.y),
-                         event.x.eq(em.tag.x), event.k.eq(em.payload.k),
-                         event_valid.eq(emit.out.valid & ~seq.classifier),
-                         event_layer.eq(seq.layer + 1)]
-        if cfg.trace:
-            m.d.comb += [
-                self.trace.valid.eq(event_valid),
-                self.trace.p.layer.eq(event_layer), self.trace.p.c.eq(event.c),
-                self.trace.p.y.eq(event.y), self.trace.p.x.eq(event.x),
-                self.trace.p.k.eq(event.k),
-            ]
-            event_ready = self.trace.ready
-        else:
-            event_ready = 1
-        m.d.comb += enc.events.ready.eq(from_encoder & event_ready)
-        for i, buf in enumerate(bufs):
-            write_sel = 0 if i == 0 else 1
-            m.d.comb += [
-                buf.clear.eq(seq.clear[i]), buf.start.eq(seq.start[i]),
-                buf.write.p.eq(event),
-                # the input phase writes buffer 0; layer l's fire phase writes the buffer it
-                # does not read
-                buf.write.valid.eq(event_valid & event_ready &
-                                   (from_encoder & (write_sel == 0) |
-                                    ~from_encoder & (seq.read_sel != write_sel))),
-            ]
-
-        # -- integrate: read buffer -> router -> cores ---------------------------------------
-        rd = [b.read for b in bufs]
-        with m.If(seq.read_sel):
-            m.d.comb += [router.events.valid.eq(rd[1].valid), router.events.p.eq(rd[1].p),
-                         rd[1].ready.eq(router.events.ready), seq.read_done.eq(bufs[1].done)]
-        with m.Else():
-            m.d.comb += [router.events.valid.eq(rd[0].valid), router.events.p.eq(rd[0].p),
-                         rd[0].ready.eq(router.events.ready), seq.read_done.eq(bufs[0].done)]
-        m.d.comb += [router.desc.eq(seq.desc), router.layer.eq(seq.layer), router.ops.ready.eq(1),
-                     seq.router_idle.eq(router.idle)]
-        cores_idle = 1
-        for core in cores:
-            m.d.comb += [core.op.valid.eq(router.ops.valid), core.op.p.eq(router.ops.p)]
-            cores_idle = cores_idle & core.idle
-        m.d.comb += seq.cores_idle.eq(cores_idle)
-
-        # -- fire: scan -> cores -> pool -> emitter ---------------------------------------------
-        m.d.comb += [params.read_addr.eq(seq.param_addr), params.read_en.eq(seq.param_en)]
-        wiring.connect(m, seq.fire, *(core.fire for core in cores))
-        for p, core in enumerate(cores):
-            m.d.comb += [
-                core.param.valid.eq(seq.param_load[p]), core.param.p.eq(params.read_data),
-                pool.k[p].eq(core.k),
-            ]
-        m.d.comb += [
-            pool.advance.eq(seq.fire.advance), pool.valid.eq(seq.stage_valid),
-            pool.first.eq(seq.stage_first), pool.last.eq(seq.stage_last),
-            seq.emit_stall.eq(emit.stall), seq.emit_idle.eq(emit.idle),
-            emit.group_valid.eq(pool.out_valid & seq.fire.phase),
-            emit.group_tag.eq(seq.stage_tag),
-        ]
-        for p in range(P):
-            active = p < seq.stage_tag.lanes
-            m.d.comb += [
-                emit.group_lanes[p].k.eq(pool.out_k[p]),
-                emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != T))),
-            ]
-
-        # -- scores and prediction ------------------------------------------------------------
-        # argmax over the sent scores, one cycle behind them (the compare is registered); the
-        # sequencer reaches PREDICT at least two cycles after the last score
-        best = Signal(signed(cfg.membrane_bits), name="argmax_score")
-        best_cls = Signal(cfg.class_bits, name="argmax_cls")
-        cand_valid = Signal(name="argmax_cand_valid")
-        cand = Signal(self._score, name="argmax_cand")
-        cls = em.tag.g * P + em.lane
-        with m.Switch(em.lane):
-            for p, core in enumerate(cores):
-                with m.Case(p):
-                    m.d.comb += self.scores.p.score.eq(core.value)
-        m.d.comb += [
-            self.scores.valid.eq(emit.out.valid & seq.classifier),
-            self.scores.p.cls.eq(cls),
-            emit.out.ready.eq(Mux(seq.classifier, self.scores.ready, event_ready)),
-        ]
-        m.d.sync += [cand_valid.eq(self.scores.valid & self.scores.ready),
-                     cand.eq(self.scores.payload)]
-        with m.If(cand_valid & ((cand.cls == 0) | (cand.score > best))):
-            m.d.sync += [best.eq(cand.score), best_cls.eq(cand.cls)]
+        best_cls, _ = connect_datapath(
+            m, config=cfg, seq=seq, enc=enc, bufs=bufs, router=router, cores=cores,
+            params=params, pool=pool, emit=emit, event_layout=self._event, scores=self.scores,
+            trace=self.trace if cfg.trace else None)
         m.d.comb += [self.prediction.valid.eq(seq.predict_valid),
                      self.prediction.payload.eq(best_cls),
                      seq.predict_ready.eq(self.prediction.ready)]

@@ -23,10 +23,13 @@ __all__ = ["TESTS", "COMPONENT_TESTS", "LAYER_TESTS", "run", "layer_network",
 
 COMPONENT_TESTS = ("weight_decoder", "fire_unit", "neuron_core", "neuron_core_prefix",
                    "spike_router", "spike_buffer", "input_encoder", "spike_emitter",
-                   "earliest_spike_pool", "param_memory", "layer_sequencer")
+                   "earliest_spike_pool", "param_memory", "layer_sequencer",
+                   "axi_burst_reader", "beat_unpacker", "beat_unpacker_wide",
+                   "beat_unpacker_narrow", "processor_registers")
 #: the component tests CI runs under Verilator too (the others: Icarus only, one compile each
 #: of Verilator's slow C++ build saved; ``make sim TEST=... SIM=verilator`` runs any)
-VERILATOR_COMPONENT_TESTS = COMPONENT_TESTS[:7]
+VERILATOR_COMPONENT_TESTS = COMPONENT_TESTS[:7] + (
+    "axi_burst_reader", "beat_unpacker", "processor_registers")
 LAYER_TESTS = ("conv_layer", "pool_layer", "dense_layer")
 #: the neuron cores' membrane adder in each layer test's design
 ADDER_OF_LAYER_TEST = {"conv_layer": "prefix", "pool_layer": "carry", "dense_layer": "prefix"}
@@ -53,6 +56,17 @@ COMPONENT_BENCHES = {
     "earliest_spike_pool": ("earliest_spike_pool", {"lanes": 3, "T": 6}),
     "param_memory": ("param_memory", {}),
     "layer_sequencer": ("layer_sequencer", {"P": 3}),
+    # the memory master against cocotbext-axi's AxiRamRead: two bursts in flight, the most the
+    # reader may have, so that the limit is reached
+    "axi_burst_reader": ("axi_burst_reader", {"data_bits": 64, "max_bursts": 2,
+                                              "max_burst_beats": 16, "requests": 16,
+                                              "max_length": 3000}),
+    # 40-bit weight rows over 64 bits; 512-bit descriptors over 32; 8-bit pixels over 128
+    "beat_unpacker": ("beat_unpacker", {"data_bits": 64, "unit_bits": 40}),
+    "beat_unpacker_wide": ("beat_unpacker", {"data_bits": 32, "unit_bits": 512,
+                                             "requests": 8, "max_units": 3}),
+    "beat_unpacker_narrow": ("beat_unpacker", {"data_bits": 128, "unit_bits": 8}),
+    "processor_registers": ("processor_registers", {}),
 }
 
 

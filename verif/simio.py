@@ -25,7 +25,7 @@ emitted Verilog (``gen.verilog.emit`` names the port ``op.payload`` ``op__payloa
 the port shapes up in the Amaranth component's signature, so nothing is hard-coded.
 """
 
-from amaranth.hdl import Const, Shape, Value
+from amaranth.hdl import Const, Shape, Signal, Value
 from amaranth.lib import data, wiring
 
 __all__ = ["SimIOError", "SimIO", "AmaranthIO", "CocotbIO", "run_amaranth", "simulate", "codec"]
@@ -173,6 +173,11 @@ class CocotbIO(SimIO):
         self.dut = dut
         self._clocked = clocked
         self._handles = {}
+        # the Verilog port is named after the signal: ``op.payload`` -> ``op__payload`` for a
+        # plain signature, ``m_axi.araddr`` -> ``m_axi_araddr`` for an ``rtl.axi`` bus
+        self._verilog_names = {".".join(str(p) for p in path): value.name
+                               for path, _, value in component.signature.flatten(component)
+                               if isinstance(value, Signal)}
         from cocotb.triggers import ReadOnly, RisingEdge, Timer
         self._ro = ReadOnly()
         self._rising = RisingEdge(dut.clk) if clocked else None
@@ -181,7 +186,8 @@ class CocotbIO(SimIO):
     def _handle(self, name):
         h = self._handles.get(name)
         if h is None:
-            h = self._handles[name] = getattr(self.dut, name.replace(".", "__"))
+            h = self._handles[name] = getattr(
+                self.dut, self._verilog_names.get(name, name.replace(".", "__")))
         return h
 
     def _write(self, name, port, bits):

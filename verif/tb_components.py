@@ -92,3 +92,28 @@ async def param_memory(dut):
 @cocotb.test()
 async def layer_sequencer(dut):
     await _run(dut)
+
+
+@cocotb.test()
+async def axi_burst_reader(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def beat_unpacker(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def beat_unpacker_wide(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def beat_unpacker_narrow(dut):
+    await _run(dut)
+
+
+@cocotb.test()
+async def processor_registers(dut):
+    await _run(dut)

@@ -111,6 +111,8 @@ def test_spike_router():
         SpikeRouter(object(), ev, ops, desc)
     with pytest.raises(TypeError, match="^op_layout lacks the fields waddr, maddr$"):
         SpikeRouter(cfg, ev, data.StructLayout({"k": 2}), desc)
+    with pytest.raises(TypeError, match="^desc_layout lacks the fields kernel_sq, in_hw, in_w$"):
+        SpikeRouter(None, ev, ops, desc)  # run-time mode: products by descriptor fields
     narrow = data.StructLayout({**dict(desc.members), "fan_in": 1})
     with pytest.raises(ValueError, match=r"^desc_layout field fan_in \(1 bits\) cannot hold"):
         SpikeRouter(cfg, ev, ops, narrow)

@@ -53,3 +53,14 @@ def test_random_geometries_on_one_router(seed):
     comp, params = BENCH.build(seed)
     stats = run_amaranth(comp, BENCH.body, params)
     assert stats["events"] == sum(len(ev) for _, ev in params["layers"])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_runtime_mode_on_random_geometries(seed):
+    """The processor's run-time mode (products by descriptor fields, no layer table): the same
+    24 random layers, each only through its descriptor, give the same exact bundles."""
+    comp, params = BENCH.build(seed, runtime=True)
+    assert comp.runtime and "layer" not in comp.signature.members
+    stats = run_amaranth(comp, BENCH.body, params)
+    assert stats["events"] == sum(len(ev) for _, ev in params["layers"])
+

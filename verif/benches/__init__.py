@@ -27,8 +27,17 @@ earliest_spike_pool  random windows with random freezes: the earliest spike of e
 param_memory    host writes of either half, reads with random enable: latency, hold, limits.
 layer_sequencer the phase FSM and the fire scan of a random network's descriptors, random
                 emitter stalls: addresses, parameter reads/loads and stage tags in order.
+axi_burst_reader  random requests (4 KB crossings, SLVERR window) against cocotbext-axi's
+                AxiRamRead (cocotb) or a Python AXI memory (Amaranth), random timing on every
+                channel: bursts, in-flight limit, data, order, error, counters, idle.
+beat_unpacker   beats to units of another width (wider and narrower), random gaps and
+                back-pressure, against ``unpack_reference``; the full-rate cycle bound.
+processor_registers  the AXI4-Lite register map through cocotbext-axi's AxiLiteMaster (cocotb)
+                or a Python master (Amaranth): every register, strobes, W1C, irq, SLVERR.
 """
 
+from .axi import BENCH as _axi_burst_reader
+from .axi_lite import BENCH as _processor_registers
 from .common import Bench, event_config
 from .fire_unit import BENCH as _fire_unit
 from .input_encoder import BENCH as _input_encoder
@@ -47,6 +56,7 @@ from .spike_router import (
                            router_config,
                            spike_router_component,
 )
+from .unpack import BENCH as _beat_unpacker
 from .weight_decoder import BENCH as _weight_decoder
 
 __all__ = ["Bench", "BENCHES", "router_bundles", "router_config", "random_router_geometries",
@@ -55,4 +65,5 @@ __all__ = ["Bench", "BENCHES", "router_bundles", "router_config", "random_router
 #: every bench by name, in data-flow order (``make sim TEST=<name>``)
 BENCHES = {b.name: b for b in (
     _weight_decoder, _fire_unit, _neuron_core, _spike_router, _spike_buffer, _input_encoder,
-    _spike_emitter, _max_pool, _param_memory, _sequencer)}
+    _spike_emitter, _max_pool, _param_memory, _sequencer, _axi_burst_reader, _beat_unpacker,
+    _processor_registers)}

@@ -100,29 +100,49 @@ def random_events(rng, d, n, T):
              int(rng.integers(0, d.in_w)), int(rng.integers(0, T))) for _ in range(n)]
 
 
-def spike_router_component(cfg):
+def runtime_descriptor_layout(cfg):
+    """The processor's pass descriptor layout with the widths of ``cfg`` (``router_config``)."""
+    from rtl.processor_layouts import pass_descriptor_layout
+    E = ROUTER_ENV
+    return pass_descriptor_layout(max_channels=E["in_c"] * 16, max_map=E["out_h"],
+                                  max_kernel=E["kernel"], max_groups=E["groups"],
+                                  membrane_words=cfg.membrane_depth,
+                                  weight_words=cfg.weight_depth)
+
+
+def spike_router_component(cfg, *, runtime=False):
+    """The router of ``cfg``; ``runtime``: its run-time mode (products by descriptor fields,
+    no ``layer`` port), with the processor's descriptor layout."""
     from rtl.layouts import descriptor_layout, event_layout, op_layout
     from rtl.spike_router import SpikeRouter
     ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
                     time_bits=cfg.k_bits)
+    if runtime:
+        return SpikeRouter(None, event_layout(cfg), ops, runtime_descriptor_layout(cfg))
     return SpikeRouter(cfg, event_layout(cfg), ops, descriptor_layout(cfg))
 
 
-def build_spike_router(seed, *, geometries=24, events=12):
+def build_spike_router(seed, *, geometries=24, events=12, runtime=False):
     """One router compiled for ``geometries`` random layers (layer 0 is the width envelope);
-    up to ``events`` random events on each."""
+    up to ``events`` random events on each. ``runtime``: the run-time mode, which has no
+    layer table (the descriptor alone says the geometry)."""
+    import dataclasses
     rng = _rng(seed, 3)
     geoms = random_router_geometries(rng, geometries)
+    if runtime:  # the processor loads each pass's weights from address 0
+        geoms = [dataclasses.replace(d, weight_base=0) for d in geoms]
     cfg = router_config(geoms)
     layers = [(i + 1, random_events(rng, d, int(rng.integers(1, events + 1)), cfg.T))
               for i, d in enumerate(geoms)]
-    return spike_router_component(cfg), {"seed": seed, "config": cfg, "layers": layers}
+    return (spike_router_component(cfg, runtime=runtime),
+            {"seed": seed, "config": cfg, "layers": layers, "runtime": runtime})
 
 
 async def spike_router(io, p):
     """For each (layer, events) of ``p["layers"]``: the layer's descriptor on ``desc``, the
     events with random valid, random ``ops`` ready; the exact bundle sequence."""
     from rtl.layouts import descriptor_value
+    from rtl.processor_layouts import pass_descriptor_value
     rng = _rng(p["seed"], 30)
     cfg = p["config"]
     io.set("events.valid", 0)
@@ -130,8 +150,11 @@ async def spike_router(io, p):
     total = collections.Counter()
     for li, events in p["layers"]:
         d = cfg.layers[li]
-        io.set("layer", li)
-        io.set("desc", descriptor_value(cfg, d))
+        if p.get("runtime"):
+            io.set("desc", pass_descriptor_value(d))
+        else:
+            io.set("layer", li)
+            io.set("desc", descriptor_value(cfg, d))
         want = [b for e in events for b in router_bundles(d, e)]
         got = []
         vp, rp = float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.3, 1.0))
