@@ -7,19 +7,20 @@ from amaranth.lib.wiring import In, Out
 
 from golden import contract
 
+from .axi import beat_layout
 from .datapath import connect_datapath
 from .input_encoder import InputEncoder
-from .layouts import Phase, address, event_layout, op_layout, score_layout, tag_layout, trace_layout
+from .layouts import Phase, address, event_layout, op_layout, tag_layout
 from .max_pool import EarliestSpikePool
 from .neuron_core import NeuronCore
 from .param_memory import ParamMemory
-from .processor_layouts import ProcessorError, request_layout
+from .processor_layouts import ProcessorError, request_layout, result_ports
 from .processor_sequencer import ProcessorSequencer, Route
-from .processor_unpack import BeatUnpacker, beat_layout
 from .sequencer import LayerSequencer
 from .spike_buffer import SpikeBuffer
 from .spike_emitter import SpikeEmitter
 from .spike_router import SpikeRouter
+from .unpack import BeatUnpacker
 
 __all__ = ["ProcessorCore"]
 
@@ -30,8 +31,9 @@ class ProcessorCore(wiring.Component):
     Memory port (the inner side of ``AxiBurstReader``):
         requests (out stream, {addr, length}): a read of ``length`` bytes from ``addr``
             (aligned to the beat, length > 0).
-        data (in stream, {data, last}): the reads' data, in request order, one beat of
-            ``data_bits`` per transfer, ``last`` on a request's final beat.
+        data (in stream, ``rtl.axi.beat_layout``: {data, bytes, last}): the reads' data, in
+            request order, one beat of ``data_bits`` per transfer, ``last`` on a request's
+            final beat, ``bytes`` the request's bytes in it.
         read_error (in): the memory answered a read with an error (sticky until the next
             request is taken).
     Control and status (what the register block shows):
@@ -63,11 +65,9 @@ class ProcessorCore(wiring.Component):
             "cycles": Out(64), "bytes": Out(64),
             "events_addr": In(address(config.max_layers + 1)), "events_data": Out(32),
             "layers": Out(range(config.max_layers + 1)),
-            "scores": Out(stream.Signature(score_layout(config))),
             "phase": Out(Phase),
+            **result_ports(config),
         }
-        if config.trace:
-            ports["trace"] = Out(stream.Signature(trace_layout(config)))
         super().__init__(ports)
 
     @property
@@ -110,15 +110,15 @@ class ProcessorCore(wiring.Component):
                                                    tag_layout=tag_layout(cfg))
 
         # -- memory: requests out, beats to the unpacker of the request's kind ----------------
-        unit_bits = {Route.RECORD: len(ctl.records.payload), Route.PIXEL: 8,
-                     Route.PARAM: len(ctl.params.payload), Route.ROW: len(ctl.rows.payload)}
+        unit_bits = {Route.RECORD: len(ctl.records.payload.data), Route.PIXEL: 8,
+                     Route.PARAM: len(ctl.params.payload.data),
+                     Route.ROW: len(ctl.rows.payload.data)}
         unpackers = {}
         for route, bits in unit_bits.items():
             u = BeatUnpacker(data_bits=cfg.data_bits, unit_bits=bits)
             m.submodules[f"unpack_{route.name.lower()}"] = unpackers[route] = u
             here = ctl.route == route
-            m.d.comb += [u.beats.valid.eq(self.data.valid & here), u.beats.p.eq(self.data.p),
-                         u.flush.eq(ctl.flush & here)]
+            m.d.comb += [u.beats.valid.eq(self.data.valid & here), u.beats.p.eq(self.data.p)]
             with m.If(here):
                 m.d.comb += self.data.ready.eq(u.beats.ready)
         wiring.connect(m, wiring.flipped(self.requests), ctl.requests)
@@ -156,7 +156,7 @@ class ProcessorCore(wiring.Component):
             enc.in_c.eq(ctl.in_c), enc.in_h.eq(ctl.in_h), enc.in_w.eq(ctl.in_w),
             seq.encoder_done.eq(enc.done & ~enc.events.valid),
             enc.pixels.valid.eq(pixels.valid),
-            enc.pixels.payload.eq(pixels.payload),
+            enc.pixels.payload.eq(pixels.payload.data),
             pixels.ready.eq(enc.pixels.ready),
         ]
 

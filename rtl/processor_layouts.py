@@ -1,15 +1,18 @@
 """The payload layouts of the processor (``rtl.processor``): the pass descriptor its datapath
 reads, sized by a capacity's limits instead of one network's geometry."""
 
-from amaranth.lib import data, enum
+from amaranth.lib import data, enum, stream
+from amaranth.lib.wiring import Out
 
 from golden import image as image_format
 
-from .layouts import address, upto
+from . import axi
+from .layouts import address, score_layout, trace_layout, upto
 
 __all__ = ["pass_descriptor_layout", "pass_descriptor_value", "ProcessorError", "HEADER_BYTES",
            "header_record_layout", "descriptor_record_layout", "image_constants",
-           "fire_rule_code", "request_layout", "param_write_layout", "weight_row_layout"]
+           "fire_rule_code", "request_layout", "param_write_layout", "weight_row_layout",
+           "result_ports"]
 
 #: bytes of the image's header and of a descriptor: one read, one record unit
 HEADER_BYTES = image_format.HEADER_BYTES
@@ -57,8 +60,9 @@ def fire_rule_code(rule):
 
 
 def request_layout(config):
-    """A read request of the memory master: byte address and length (> 0)."""
-    return data.StructLayout({"addr": config.addr_bits, "length": 32})
+    """A read request of the memory master (``rtl.axi.request_layout``): byte address and
+    length (> 0)."""
+    return axi.request_layout(addr_bits=config.addr_bits, length_bits=32)
 
 
 def param_write_layout(config):
@@ -107,3 +111,12 @@ def pass_descriptor_value(d):
              if n not in ("kernel_sq", "in_hw")]
     return {**{n: getattr(d, n) for n in names}, "kernel_sq": d.kernel * d.kernel,
             "in_hw": d.in_h * d.in_w}
+
+
+def result_ports(config):
+    """The processor's result streams (signature members): ``scores`` and, with
+    ``config.trace``, ``trace`` (the accelerator's layouts)."""
+    ports = {"scores": Out(stream.Signature(score_layout(config)))}
+    if config.trace:
+        ports["trace"] = Out(stream.Signature(trace_layout(config)))
+    return ports

@@ -18,6 +18,7 @@ from .processor_layouts import (
     request_layout,
     weight_row_layout,
 )
+from .unpack import unit_layout
 
 __all__ = ["ProcessorSequencer", "Route"]
 
@@ -45,11 +46,11 @@ class ProcessorSequencer(wiring.Component):
         busy (out), done (out, one cycle at the end), error (out, ``ProcessorError``: the
             code of the last inference, cleared by the next start).
         requests (out stream, ``request_layout``): {addr, length} of each read.
-        route (out, ``Route``): the unpacker of the request in flight; flush (out): it
-            dropped the tail of the request (its last unit was taken).
+        route (out, ``Route``): the unpacker of the request in flight.
         records (in stream, 512 bits), params (in stream, 64 bits), rows (in stream,
-            ``row_bytes * 8`` bits): the units of header/descriptor, parameter and weight
-            requests. (Pixels go from their unpacker straight to the encoder.)
+            ``row_bytes * 8`` bits): the units (``rtl.unpack.unit_layout``) of header and
+            descriptor, parameter and weight requests. (Pixels go from their unpacker straight
+            to the encoder.)
         axi_error (in): the memory master saw an error response (sticky there until its next
             request; latched here). Errors end the inference at the next request boundary,
             after the data in flight was taken, so no data of it is left behind.
@@ -73,10 +74,10 @@ class ProcessorSequencer(wiring.Component):
             "image_base": In(config.addr_bits), "input_base": In(config.addr_bits),
             "busy": Out(1), "done": Out(1), "error": Out(ProcessorError),
             "requests": Out(stream.Signature(request_layout(config))),
-            "route": Out(Route), "flush": Out(1),
-            "records": In(stream.Signature(8 * HEADER_BYTES)),
-            "params": In(stream.Signature(64)),
-            "rows": In(stream.Signature(8 * config.row_bytes)),
+            "route": Out(Route),
+            "records": In(stream.Signature(unit_layout(8 * HEADER_BYTES))),
+            "params": In(stream.Signature(unit_layout(64))),
+            "rows": In(stream.Signature(unit_layout(8 * config.row_bytes))),
             "axi_error": In(1),
             "in_c": Out(upto(config.input_shape[0])), "in_h": Out(upto(config.input_shape[1])),
             "in_w": Out(upto(config.input_shape[2])),
@@ -114,8 +115,8 @@ class ProcessorSequencer(wiring.Component):
         m.d.comb += [self.requests.p.addr.eq(req_addr), self.requests.p.length.eq(req_len)]
 
         # -- the image: header fields, the layer's descriptor, the pass ---------------------
-        hdr = self._header(self.records.payload)
-        rec = self._record(self.records.payload)
+        hdr = self._header(self.records.payload.data)
+        rec = self._record(self.records.payload.data)
         layers = self.layers
         desc_offset = Signal(32, name="descriptor_offset")
         layer = Signal(range(cfg.max_layers + 1), name="image_layer")
@@ -177,15 +178,15 @@ class ProcessorSequencer(wiring.Component):
             ((d.kind != KIND_CLASSIFIER) & (pooled > cap.spike_events)))
 
         # a parameter entry's fields: the bias fits bias_bits signed, 1 <= Theta < 2^bits
-        bias = self.params.payload[:32].as_signed()
-        theta = self.params.payload[32:64]
+        bias = self.params.payload.data[:32].as_signed()
+        theta = self.params.payload.data[32:64]
         bias_lo, bias_hi = -(1 << (cap.bias_bits - 1)), (1 << (cap.bias_bits - 1)) - 1
         param_misfit = ((bias < bias_lo) | (bias > bias_hi) | (theta == 0) |
                         (theta >= (1 << cap.threshold_bits)))
         m.d.comb += [
             self.param_write.p.entry.eq(count), self.param_write.p.half.eq(half),
             self.param_write.p.data.eq(Mux(half, theta, bias)),
-            self.weight_write.p.addr.eq(count), self.weight_write.p.row.eq(self.rows.payload),
+            self.weight_write.p.addr.eq(count), self.weight_write.p.row.eq(self.rows.payload.data),
         ]
 
         def fail(code):
@@ -215,7 +216,6 @@ class ProcessorSequencer(wiring.Component):
             with m.State("HEADER"):
                 m.d.comb += [self.route.eq(Route.RECORD), self.records.ready.eq(1)]
                 with m.If(self.records.valid):
-                    m.d.comb += self.flush.eq(1)
                     m.d.sync += [layers.eq(hdr.layers), self.in_c.eq(hdr.in_c),
                                  self.in_h.eq(hdr.in_h), self.in_w.eq(hdr.in_w),
                                  desc_offset.eq(hdr.descriptor_offset),
@@ -232,7 +232,6 @@ class ProcessorSequencer(wiring.Component):
                 # the encoder takes the pixels; the layer sequencer waits once it is done
                 m.d.comb += self.route.eq(Route.PIXEL)
                 with m.If(self.pass_wait):
-                    m.d.comb += self.flush.eq(1)
                     m.d.sync += [layer.eq(0), req_addr.eq(self.image_base + desc_offset),
                                  req_len.eq(HEADER_BYTES)]
                     m.next = "DESCRIPTOR_REQUEST"
@@ -240,7 +239,6 @@ class ProcessorSequencer(wiring.Component):
             with m.State("DESCRIPTOR"):
                 m.d.comb += [self.route.eq(Route.RECORD), self.records.ready.eq(1)]
                 with m.If(self.records.valid):
-                    m.d.comb += self.flush.eq(1)
                     m.d.sync += [d.eq(rec), pass_index.eq(0), group_first.eq(0),
                                  params_addr.eq(self.image_base + rec.params_offset),
                                  weights_addr.eq(self.image_base + rec.weights_offset)]
@@ -270,7 +268,6 @@ class ProcessorSequencer(wiring.Component):
                             m.d.sync += param_bad.eq(1)
                         m.d.sync += count.eq(count + 1)
                         with m.If(count == entries - 1):
-                            m.d.comb += self.flush.eq(1)
                             m.d.sync += [count.eq(0), req_addr.eq(weights_addr),
                                          req_len.eq(rows * cfg.row_bytes)]
                             m.next = "WEIGHTS_REQUEST"
@@ -281,7 +278,6 @@ class ProcessorSequencer(wiring.Component):
                 with m.If(self.rows.valid):
                     m.d.sync += count.eq(count + 1)
                     with m.If(count == rows - 1):
-                        m.d.comb += self.flush.eq(1)
                         m.next = "GO"
             with m.State("GO"):
                 with m.If(axi_failed):

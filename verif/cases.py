@@ -6,7 +6,9 @@ tests (``verif/tb_accel.py``, the host of ``verif/host_driver.py``): ``conv_laye
 ``pool_layer``, ``dense_layer`` (a small seeded random network emphasising that layer kind, run
 once at full throughput with the phase cycles checked and once with random back-pressure),
 ``network`` (real held-out images of the shipped ``digits`` network; with ``tie_images`` then
-a tie-break run on it with tied classifier rows, loaded through the host port).
+a tie-break run on it with tied classifier rows, loaded through the host port). Processor test
+(``verif/tb_processor.py``): ``processor``, the digits image on a capacity preset's processor
+behind cocotbext-axi's memory and register master.
 
 ``run(test, sim, seed=None, ...)`` builds and runs one test and returns a ``runner.Result``.
 Everything random derives from ``seed`` (``SEED`` in the environment overrides the default).
@@ -33,7 +35,7 @@ VERILATOR_COMPONENT_TESTS = COMPONENT_TESTS[:7] + (
 LAYER_TESTS = ("conv_layer", "pool_layer", "dense_layer")
 #: the neuron cores' membrane adder in each layer test's design
 ADDER_OF_LAYER_TEST = {"conv_layer": "prefix", "pool_layer": "carry", "dense_layer": "prefix"}
-TESTS = COMPONENT_TESTS + LAYER_TESTS + ("network",)
+TESTS = COMPONENT_TESTS + LAYER_TESTS + ("network", "processor")
 
 
 def _h(text):
@@ -289,7 +291,34 @@ def prepare(test, seed, opts=None):
         case = {"net": net_path, "cores": P, "membrane_bits": cfg.membrane_bits, "runs": runs,
                 "keep_going": bool(opts.get("keep_going")), "describe": _describe(net, P)}
         return design, text, "snn_accel", "verif.tb_accel", "accelerator", case
+    if test == "processor":
+        return _processor_case(test, seed, opts)
     raise KeyError(test)
+
+
+def _processor_case(test, seed, opts):
+    """The processor of a capacity preset (``opts["preset"]``, default ``ice40-digits``)
+    running the digits network's image on held-out images, its memory and register bus with
+    random timing (``verif.tb_processor``)."""
+    from gen.processor import TOP
+    from golden.capacity import preset
+    from golden.network import dumps
+    from rtl.processor import Processor
+    from rtl.processor_config import ProcessorConfig
+    capacity = preset(opts.get("preset", "ice40-digits"))
+    text = R.emit_component(Processor(ProcessorConfig(capacity)), TOP)
+    design = f"{test}-{capacity.name}-{_h(text)}"
+    net = digits_network()
+    net_path = R.BUILD / design / "net.json"
+    R.write_if_changed(net_path, dumps(net))
+    rng = np.random.default_rng([seed, 13])
+    images, _ = digits_images(opts.get("images", 3), opts.get("offset", 0))
+    case = {"preset": capacity.name, "net": str(net_path), "images": images.tolist(),
+            "image_base": 0x10000, "input_base": 0x40,
+            "memory_bytes": 1 << 20, "pause_prob": float(rng.uniform(0.1, 0.5)),
+            "latency_prob": float(rng.uniform(0.1, 0.5)), "max_cycles": 10**6,
+            "describe": f"{capacity.name}: {_describe(net, capacity.cores)}"}
+    return design, text, TOP, "verif.tb_processor", "processor", case
 
 
 def _describe(net, P):

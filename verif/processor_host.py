@@ -35,15 +35,15 @@ class Memory:
         return bytes(out)
 
     def beats(self, addr, length):
-        """The beats of a read: (data as int, last)."""
+        """The beats of a read: (data as int, bytes of the request in it, last)."""
         if addr % self.beat:
             raise Mismatch(f"read request at {addr:#x}: not aligned to the {self.beat}-byte beat")
         if length <= 0:
             raise Mismatch(f"read request at {addr:#x}: length {length}")
         n = -(-length // self.beat)
         blob = self.read(addr, n * self.beat)
-        return [(int.from_bytes(blob[i * self.beat:(i + 1) * self.beat], "little"), i == n - 1)
-                for i in range(n)]
+        return [(int.from_bytes(blob[i * self.beat:(i + 1) * self.beat], "little"),
+                 min(self.beat, length - i * self.beat), i == n - 1) for i in range(n)]
 
 
 @dataclass
@@ -82,13 +82,14 @@ async def run_processor(io, memory, *, image_base, input_base, rng, gap=0.0, lat
     while True:
         if io.cycle - start > max_cycles:
             raise Mismatch(f"processor: no done after {max_cycles} cycles")
-        offer = bool(beats) and beats[0][2] <= io.cycle and rng.random() >= gap
-        if offer and beats[0][3] == fail_request:
+        offer = bool(beats) and beats[0][3] <= io.cycle and rng.random() >= gap
+        if offer and beats[0][4] == fail_request:
             failing = fail_request
         io.set("read_error", int(failing is not None))
         io.set("data.valid", int(offer))
         if offer:
-            io.set("data.payload", {"data": beats[0][0], "last": int(beats[0][1])})
+            data, size, last = beats[0][:3]
+            io.set("data.payload", {"data": data, "bytes": size, "last": int(last)})
         ready = rng.random() < ready_prob
         io.set("scores.ready", int(ready))
         if has_trace:
@@ -102,8 +103,8 @@ async def run_processor(io, memory, *, image_base, input_base, rng, gap=0.0, lat
             if failing is not None:
                 failing = None  # the flag is sticky until the next request is taken
             at = io.cycle + latency
-            for data, last in memory.beats(r["addr"], r["length"]):
-                beats.append((data, last, at, len(run.requests) - 1))
+            for beat in memory.beats(r["addr"], r["length"]):
+                beats.append((*beat, at, len(run.requests) - 1))
         if offer and await io.get("data.ready"):
             beats.popleft()
         if has_trace and ready and await io.get("trace.valid"):

@@ -47,7 +47,7 @@ def main(argv=None):
         opts = {}
         if args.images and t in cases.LAYER_TESTS:
             opts = {"images": args.images, "bp_images": args.images}
-        elif args.images and t == "network":
+        elif args.images and t in ("network", "processor"):
             opts = {"images": args.images}
         res = cases.run(t, args.sim, seed=args.seed, waves=args.waves, **opts)
         print(res.line(), flush=True)

@@ -68,3 +68,12 @@ def test_network(sim, images, bp_images):
 @pytest.mark.parametrize("seed", [101, 202, 303])
 def test_layer_more_seeds(test, sim, seed):
     _run(test, sim, seed=seed, images=3, bp_images=3)
+
+
+@pytest.mark.parametrize("sim", SIMS)
+def test_processor(sim):
+    """The processor (preset ice40-digits) with cocotbext-axi's AxiRamRead (random pauses and
+    latency) and AxiLiteMaster: 3 held-out digits images from the image in memory, equal to
+    the golden model (trace, scores, prediction, BYTES, EVENTS)."""
+    res = _run("processor", sim, images=3)
+    assert res.stats["images"] == 3
