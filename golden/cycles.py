@@ -95,11 +95,14 @@ def buffer_order(events, shape, P):
     return events[np.lexsort((c % P, pos, c // P))]
 
 
-def layer_cycles(net, layer, P, in_events, out_spikes_flat):
+def layer_cycles(net, layer, P, in_events, out_spikes_flat, *, groups=None):
     """Cycles of one layer given its input events (n, 2), in the order the spike buffer holds
-    them (``buffer_order``), and its pooled output spike times."""
+    them (``buffer_order``), and its pooled output spike times. ``groups`` = (first, count):
+    only those channel groups (a pass of the processor, which replays every input event),
+    else all of the layer's."""
     G = -(-layer.out_channels // P)
-    bundles = _event_bundles(layer, G, in_events)
+    first, count = (0, G) if groups is None else groups
+    bundles = _event_bundles(layer, count, in_events)
     cost = np.maximum(bundles, 1)
     if len(cost) == 0:
         integrate = INTEGRATE_EMPTY
@@ -110,12 +113,14 @@ def layer_cycles(net, layer, P, in_events, out_spikes_flat):
         # the last bundle back, whichever is later (trailing events may reach nothing)
         drained = int(cost[:real[-1] + 1].sum()) + CORE_DRAIN if len(real) else 0
         integrate = INTEGRATE_OVERHEAD + max(busy, drained)
-    steps = G * layer.positions
+    steps = count * layer.positions
     m = _fire_groups(layer, P, out_spikes_flat, net.T)
+    m = m.reshape(G, -1)[first:first + count].ravel()
     # the emitter sends the last group after the scan has ended: m cycles instead of m - 1
-    fire = (FIRE_OVERHEAD + steps + G * (P + LOAD_LEAD) + int(np.maximum(m - 1, 0).sum())
+    fire = (FIRE_OVERHEAD + steps + count * (P + LOAD_LEAD) + int(np.maximum(m - 1, 0).sum())
             + int(m[-1] > 0))
-    lane_ops = int((bundles // G * layer.out_channels).sum()) if G else 0
+    lanes = min(layer.out_channels, (first + count) * P) - first * P
+    lane_ops = int((bundles // count * lanes).sum()) if count else 0
     return LayerCycles(integrate=integrate, fire=fire, bundles=int(bundles.sum()),
                        lane_ops=lane_ops)
 

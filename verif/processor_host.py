@@ -52,23 +52,27 @@ class ProcessorRun:
     (addr, length) in issue order, the status registers at ``done``."""
     observation: Observation
     requests: list = field(default_factory=list)
+    request_cycles: list = field(default_factory=list)  # when each request was taken
     error: int = 0
     cycles: int = 0
     bytes: int = 0
     layers: int = 0
     events: list = field(default_factory=list)
+    done_cycle: int = 0  # the cycle ``done`` was 1
 
 
 async def run_processor(io, memory, *, image_base, input_base, rng, gap=0.0, latency=1,
                         ready_prob=1.0, max_cycles=10**7, fail_request=None, restart_at=None):
     """One inference: ``start`` with the bases, serve the memory until ``done``; then read the
-    per-layer event counters. ``ready_prob`` < 1 draws the trace's and scores' ready.
+    per-layer event counters. Cycles (of requests, trace events, scores and the datapath's
+    phase changes, ``observation.phases``) count from the ``start`` pulse's cycle, 0.
+    ``ready_prob`` < 1 draws the trace's and scores' ready.
     ``fail_request`` (an index into the requests): that read answers with an error
     (``read_error`` from its first beat until the next request is taken, as the AXI master's
     sticky flag). ``restart_at``: a second ``start`` pulse that many cycles after the first."""
     obs = Observation()
     run = ProcessorRun(observation=obs)
-    beats = collections.deque()   # (data, last, cycle it may go)
+    beats = collections.deque()   # (data, bytes, last, cycle it may go, request index)
     io.set("image_base", image_base)
     io.set("input_base", input_base)
     io.set("start", 1)
@@ -97,9 +101,13 @@ async def run_processor(io, memory, *, image_base, input_base, rng, gap=0.0, lat
         if not first:
             io.set("start", int(restart_at is not None and io.cycle - start == restart_at))
         first = False
+        phase = await io.get("phase")
+        if not obs.phases or obs.phases[-1][1] != phase:
+            obs.phases.append((io.cycle - start, phase, 0))
         if await io.get("requests.valid"):
             r = await io.get("requests.payload")
             run.requests.append((r["addr"], r["length"]))
+            run.request_cycles.append(io.cycle - start)
             if failing is not None:
                 failing = None  # the flag is sticky until the next request is taken
             at = io.cycle + latency
@@ -109,13 +117,14 @@ async def run_processor(io, memory, *, image_base, input_base, rng, gap=0.0, lat
             beats.popleft()
         if has_trace and ready and await io.get("trace.valid"):
             t = await io.get("trace.payload")
-            obs.trace.append((t["layer"], t["c"], t["y"], t["x"], t["k"], io.cycle))
+            obs.trace.append((t["layer"], t["c"], t["y"], t["x"], t["k"], io.cycle - start))
         if ready and await io.get("scores.valid"):
             s = await io.get("scores.payload")
-            obs.scores.append((s["cls"], s["score"], io.cycle))
+            obs.scores.append((s["cls"], s["score"], io.cycle - start))
         done = await io.get("done")
         await io.tick()
         if done:
+            run.done_cycle = io.cycle - 1 - start
             break
     if beats:
         raise Mismatch(f"processor: done with {len(beats)} beats of its reads not taken")

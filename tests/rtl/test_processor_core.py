@@ -9,7 +9,7 @@ import pytest
 from golden import event
 from golden import image as image_format
 from golden import randnet as R
-from golden.capacity import PRESETS
+from golden.capacity import PRESETS, plan
 from rtl.config import HardwareConfig
 from rtl.processor_config import ProcessorConfig
 from rtl.processor_core import ProcessorCore
@@ -75,14 +75,13 @@ def passes_capacity(net, **changes):
     """A small P = 4 capacity that cuts the layers of ``net`` into several passes."""
     from golden.capacity import with_changes
     return with_changes(PRESETS["ice40-digits"], name="passes", membrane_bits=max(
-        net.membrane_bits, PRESETS["ice40-digits"].membrane_bits), max_channels=32,
+        net.membrane_bits, PRESETS["ice40-digits"].membrane_bits), max_channels=64,
         **changes)
 
 
 def test_random_network_in_passes():
     """A random deep network whose every layer runs in several passes (membranes, weights and
     parameter entries each limit one), two images, random memory gaps and back-pressure."""
-    from golden.capacity import plan
     rng = np.random.default_rng(7)
     net = R.random_network(rng, (2, 8, 8), [R.conv(12), R.pool(), R.conv(10, 3, 2, 1),
                                             R.dense_layer(20), R.classifier(10)], T=8, F=21)
@@ -149,3 +148,45 @@ def test_errors_end_the_inference_and_the_next_one_runs():
 def _ignoring_error(run):
     run.error = 0
     return run
+
+
+def _pass_phases(phases):
+    """(integrate, fire) cycles of every pass, from the datapath's phase changes."""
+    from rtl.layouts import Phase
+    out = []
+    for (c0, p0, _), (c1, _, _), (c2, _, _) in zip(phases, phases[1:], phases[2:]):
+        if p0 == Phase.INTEGRATE:
+            out.append((c1 - c0, c2 - c1))
+    return out
+
+
+def _check_cycles(net, capacity, pixels, latency, seed):
+    """The second of two inferences (the first overlaps the CLEAR after reset) under the
+    fixed-latency memory, against ``golden.processor_cycles``: the cycle of every request,
+    every pass's integrate and fire phases, ``done`` and the CYCLES counter."""
+    from golden.processor_cycles import inference_cycles
+    run = run_images(net, capacity, [pixels, pixels], latency=latency, seed=seed)[1]
+    check_run(net, capacity, pixels, run)
+    model = inference_cycles(net, capacity, event.run(net, pixels), latency=latency)
+    assert run.request_cycles == model.requests
+    assert _pass_phases(run.observation.phases) == [(i, f) for _, _, i, f in model.passes]
+    assert (run.done_cycle, run.cycles) == (model.done, model.done)
+
+
+@pytest.mark.parametrize("preset,latency", [("ice40-digits", 1), ("ecp5-mnist", 6)])
+def test_digits_cycles(preset, latency):
+    _check_cycles(digits_network(), PRESETS[preset], digits_images(1, offset=7)[0][0], latency,
+                  seed=latency)
+
+
+@pytest.mark.parametrize("data_bits,cores", [(32, 4), (128, 4), (64, 16)])
+def test_cycles_in_passes(data_bits, cores):
+    """Several passes per layer; parameter entries of one, two or half a beat; weight rows
+    narrower and (16 cores: 80 bits over 64) wider than a beat."""
+    rng = np.random.default_rng(data_bits + cores)
+    net = R.random_network(rng, (1, 6, 6), [R.conv(2 * cores + 1), R.pool(), R.dense_layer(9),
+                                            R.classifier(5)], T=8, F=21)
+    capacity = passes_capacity(net, cores=cores, membrane_words=64, weight_words=512,
+                               param_words=1, spike_events=512, data_bits=data_bits)
+    assert [l.passes for l in plan(net, capacity)][:2] == [3, -(-9 // cores)]
+    _check_cycles(net, capacity, R.random_images(rng, net.input_shape, 1)[0], 3, seed=cores)
