@@ -106,4 +106,9 @@ def emit_component(component, name, work):
 
 
 def small_memory_selection(settings):
-    return f"t:$mem_v2 r:SIZE<={int(settings['common']['small_memory_max_depth'])} %i"
+    """The Yosys selection of the memories built from flip-flops/LUTs on every target: those
+    of at most ``small_memory_max_depth`` words, and the ROMs (no write port), which here are
+    only the case statements that Yosys's ``proc_rom`` turns into memories (the processor's
+    sequencer has some), logic rather than SRAM macros or block RAM."""
+    depth = int(settings['common']['small_memory_max_depth'])
+    return f"t:$mem_v2 r:SIZE<={depth} %i t:$mem_v2 r:WR_PORTS=0 %i %u"

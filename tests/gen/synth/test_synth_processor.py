@@ -176,3 +176,44 @@ def test_sky130_comparison_and_memory_list(tmp_path):
     assert "memories (1, 200 bits)" in ml
     assert "| `snn_accel.spike_buffer0.events` | 20 × 10 | 200 | 1/1 | snn_sram_20x10_a4_1r1w |" \
         in ml
+
+
+class _Decoder(wiring.Component):
+    """A case statement that Yosys's proc_rom turns into a ROM, and a RAM."""
+    sel: In(5)
+    bit: Out(1)
+    addr: In(6)
+    wdata: In(8)
+    rdata: Out(8)
+
+    def elaborate(self, platform):
+        from amaranth.lib import memory
+        m = Module()
+        with m.Switch(self.sel):
+            for v in range(32):
+                with m.Case(v):
+                    m.d.comb += self.bit.eq((0x9A3C_55E1 >> v) & 1)
+        m.submodules.ram = ram = memory.Memory(shape=8, depth=64, init=[])
+        wr, rd = ram.write_port(), ram.read_port()
+        m.d.comb += [wr.addr.eq(self.addr), wr.data.eq(self.wdata), wr.en.eq(self.sel[0]),
+                     rd.addr.eq(self.addr), self.rdata.eq(rd.data)]
+        return m
+
+
+@pytest.mark.synth
+def test_roms_are_logic(settings, tmp_path):
+    """A ROM (a memory without a write port: a case statement after proc_rom) is logic, not a
+    memory; the RAM stays one (the generic flow on a design source that is not the
+    accelerator)."""
+    class Source:
+        bare_description = "decoder"
+
+        def bare(self):
+            return _Decoder(), "snn_accel"
+
+        def memory_bits(self, small):
+            return None
+    e = synth.flow.run_design("generic", Source(), "decoder", out_dir=str(tmp_path),
+                              settings=settings)
+    assert [(m["width"], m["depth"]) for m in e["memory_list"]] == [(8, 64)]
+    assert e["memories"] == 1 and e["memory_bits"] == 512
