@@ -17,6 +17,8 @@ SEED   ?=
 ARCH   ?=
 WAVES  ?=
 TARGET ?= generic
+PRESET ?=
+COMPARE ?= yes
 BOARD  ?= icebreaker
 SHARD  ?=
 PARTS  ?=
@@ -88,8 +90,8 @@ regress-processor-merge: $(SETUP_STAMP) ## merge the SHARD=i/N results of make r
 formal: $(SETUP_STAMP) ## formal checks (SymbiYosys + z3): what each proves, mode, depth, time
 	$(PY) -m verif.formal
 
-synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130
-	$(PY) -m gen.synth --target $(TARGET) --net $(NET) --p $(P)
+synth: $(SETUP_STAMP) ## synthesis report TARGET=generic|ice40|ecp5|sky130 [PRESET=ice40-digits|ecp5-mnist|vgg16: the processor, and the fixed-network design of its P unless COMPARE=no]
+	$(PY) -m gen.synth --target $(TARGET) $(if $(PRESET),--preset $(PRESET) $(if $(filter no,$(COMPARE)),--no-compare),--net $(NET) --p $(P))
 
 synth-sweep: $(SETUP_STAMP) ## area/Fmax against P [TARGETS=generic,ecp5 without the SKY130 PDK]
 	$(PY) -m gen.synth --sweep $(if $(TARGETS),--targets $(TARGETS))

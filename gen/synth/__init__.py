@@ -2,6 +2,14 @@
 
     python -m gen.synth --target generic|ice40|ecp5|sky130 [--net digits] [--p 8]
     python -m gen.synth --sweep [--net digits] [--ps 1,2,4,8,16] [--targets generic,ecp5,sky130]
+    python -m gen.synth --target ice40|ecp5|sky130|generic --preset ice40-digits|ecp5-mnist|vgg16
+                        [--design top|core] [--no-compare]
+
+``--preset`` synthesises the processor (docs/PROCESSOR.md) of a capacity preset instead of a
+network's accelerator and, unless ``--no-compare``, the fixed-network accelerator of the same P
+(``gen.synth.processor.FIXED_NETWORK``; on FPGAs both behind the pin wrapper of
+``gen.synth.pins``, as the processor's AXI ports outnumber the package's pins); the report
+compares the two and lists the memories one by one.
 
 Targets (settings in ``constraints/targets.json``):
 
@@ -28,12 +36,14 @@ Targets (settings in ``constraints/targets.json``):
 Memories with a depth <= ``small_memory_max_depth`` are built from flip-flops/LUTs on every
 target (none of the current design is that shallow).
 
-Reports: ``build/synth/report.json`` (every run, keyed ``net/pP/target``, merged) and
+Reports: ``build/synth/report.json`` (every run, keyed ``net/pP/target``, ``net/pP/target+pins``
+behind the pin wrapper, ``processor-<preset>/<design>/target`` for a processor; merged) and
 ``build/synth/report.md``; the sweep writes ``build/synth/sweep.{json,md,png}``. Work files are
 under ``build/synth/work/``. Errors: one line on stderr, exit status 2, no report written.
 
-Modules: ``settings`` (paths, settings, network), ``tools`` (tool runner), ``design`` (the
-Verilog synthesised, component names), ``generic``, ``fpga``, ``sky130`` (with
+Modules: ``settings`` (paths, settings, network), ``tools`` (tool runner), ``design`` (design
+sources: what is synthesised; component names), ``processor`` (the processor's design source and
+its comparison run), ``pins`` (the pin wrapper), ``generic``, ``fpga``, ``sky130`` (with
 ``memory_macros``, ``fanout`` and ``sta``), ``flow`` (one run), ``report``, ``sweep``, ``cli``.
 """
 

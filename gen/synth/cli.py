@@ -5,6 +5,7 @@ import os
 import sys
 
 from .flow import run_target
+from .processor import DESIGNS, run_preset
 from .report import summary, write_report
 from .settings import ROOT, TARGETS, load_settings, resolve_network
 from .sweep import sweep, write_sweep
@@ -19,14 +20,31 @@ def main(argv=None):
     ap.add_argument("--sweep", action="store_true", help="area/Fmax against P")
     ap.add_argument("--ps", default="1,2,4,8,16", help="sweep: core counts")
     ap.add_argument("--targets", default="generic,sky130,ecp5", help="sweep: targets")
+    ap.add_argument("--preset", default=None,
+                    help="synthesise the processor of this capacity preset (golden.capacity) "
+                         "instead of a network's accelerator")
+    ap.add_argument("--design", choices=DESIGNS, default="top",
+                    help="with --preset: the processor top, or its core without the buses")
+    ap.add_argument("--no-compare", dest="compare", action="store_false",
+                    help="with --preset: skip the fixed-network design of the same P")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "synth"))
     a = ap.parse_args(argv)
     if not a.sweep and not a.target:
         ap.error("give --target or --sweep")
+    if a.preset is not None and a.sweep:
+        ap.error("--preset synthesises one target: give --target, not --sweep")
     from golden.network import NetworkError
     from rtl.config import ConfigError
     try:
         settings = load_settings()
+        if a.preset is not None:
+            entries = run_preset(a.target, a.preset, design=a.design, out_dir=a.out,
+                                 settings=settings, compare=a.compare)
+            write_report(a.out, entries)
+            for key, e in entries.items():
+                print(f"synth: {key}: {summary(e)} ({e['seconds']} s)")
+            print(f"synth: report {os.path.relpath(a.out)}/report.md")
+            return 0
         net, source = resolve_network(a.net)
         if a.sweep:
             ps = [int(x) for x in a.ps.split(",") if x.strip()]

@@ -1,5 +1,11 @@
-"""The Verilog that is synthesised (the bare accelerator, or the accelerator behind the UART
-host link) and the map from Yosys module names to the accelerator's components."""
+"""The Verilog that is synthesised and the map from Yosys module names to components.
+
+A *design source* says what a run synthesises: ``bare()`` (the design with its own ports, for
+the gate-level targets, emitted as module ``TOP``) and ``fpga(clock_mhz, baud)`` (what places
+on an FPGA, emitted as module ``BOARD_TOP``). ``AcceleratorDesign``: the fixed-network
+accelerator, behind the UART host link on FPGAs (what ``make bitstream`` programs), or behind
+the pin wrapper of ``gen.synth.pins`` (``fpga_wrapper="pins"``, for a like-for-like comparison
+with the processor); the processor's source is ``gen.synth.processor.ProcessorDesign``."""
 
 import os
 import re
@@ -20,6 +26,12 @@ _COMPONENTS = [
     (r"\.encoder(\.fire_unit)?$", "encoder"),
     (r"\.params$", "param_memory"),
     (r"\.uart_(rx|tx)$", "host_link"),
+    # the processor (rtl/processor_core.py, rtl/processor.py)
+    (r"\.control$", "processor_sequencer"),
+    (r"\.unpack_\w+$", "unpackers"),
+    (r"\.(reader|axi\w*)$", "axi_master"),
+    (r"\.(registers|regs|axi_lite\w*)$", "axi_lite"),
+    (r"\.core$", "top"),
 ]
 
 
@@ -45,22 +57,58 @@ def hardware_config(net, cores, adder="carry"):
 
 
 
-def emit_accelerator(cfg, work):
-    from rtl.top import Accelerator
+class AcceleratorDesign:
+    """The fixed-network accelerator of ``cfg`` (a ``HardwareConfig``): bare on gate-level
+    targets; on FPGAs behind the UART host link (``fpga_wrapper="host_link"``) or the pin
+    wrapper (``"pins"``)."""
 
+    FPGA_WRAPPERS = ("host_link", "pins")
+
+    def __init__(self, cfg, *, fpga_wrapper="host_link"):
+        if fpga_wrapper not in self.FPGA_WRAPPERS:
+            raise ValueError(f"fpga_wrapper must be one of {', '.join(self.FPGA_WRAPPERS)}, "
+                             f"not {fpga_wrapper!r}")
+        self.cfg = cfg
+        self.fpga_wrapper = fpga_wrapper
+
+    bare_description = TOP
+
+    def bare(self):
+        from rtl.top import Accelerator
+        return Accelerator(self.cfg), TOP
+
+    def fpga(self, clock_mhz, baud):
+        """``(component, description, pin wrapper figures or None)``."""
+        if self.fpga_wrapper == "pins":
+            from .pins import PinWrapper
+            top = PinWrapper(self.bare()[0])
+            return top, f"{BOARD_TOP} (pin wrapper + accelerator)", pin_figures(top)
+        from rtl.host_link import HostLink
+        div = max(2, int(round(clock_mhz * 1e6 / baud)))
+        return HostLink(self.cfg, divisor=div), f"{BOARD_TOP} (HostLink: UART + accelerator)", None
+
+    def memory_bits(self, small):
+        """Bits of the memories deeper than ``small`` (from the manifest)."""
+        return sum(m["bits"] for m in self.cfg.manifest()["memories"].values()
+                   if m["depth"] > small)
+
+
+def pin_figures(wrapper):
+    return {"input_bits": wrapper.input_bits, "output_bits": wrapper.output_bits,
+            "flip_flops": wrapper.input_bits + wrapper.output_bits + 1}
+
+
+def emit_component(component, name, work):
+    """Write ``<name>.v`` of ``component`` into ``work``; return the file name."""
     from ..verilog import emit
-    atomic_write(os.path.join(work, f"{TOP}.v"), emit(Accelerator(cfg), TOP))
-    return f"{TOP}.v"
-
-
-def emit_board_top(cfg, work, clk_mhz, baud):
-    from rtl.host_link import HostLink
-
-    from ..verilog import emit
-    div = max(2, int(round(clk_mhz * 1e6 / baud)))
-    atomic_write(os.path.join(work, f"{BOARD_TOP}.v"), emit(HostLink(cfg, divisor=div), BOARD_TOP))
-    return f"{BOARD_TOP}.v"
+    atomic_write(os.path.join(work, f"{name}.v"), emit(component, name))
+    return f"{name}.v"
 
 
 def small_memory_selection(settings):
-    return f"t:$mem_v2 r:SIZE<={int(settings['common']['small_memory_max_depth'])} %i"
+    """The Yosys selection of the memories built from flip-flops/LUTs on every target: those
+    of at most ``small_memory_max_depth`` words, and the ROMs (no write port), which here are
+    only the case statements that Yosys's ``proc_rom`` turns into memories (the processor's
+    sequencer has some), logic rather than SRAM macros or block RAM."""
+    depth = int(settings['common']['small_memory_max_depth'])
+    return f"t:$mem_v2 r:SIZE<={depth} %i t:$mem_v2 r:WR_PORTS=0 %i %u"

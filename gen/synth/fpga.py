@@ -14,7 +14,7 @@ import re
 
 from golden.files import atomic_write
 
-from .design import emit_board_top, small_memory_selection
+from .design import emit_component, small_memory_selection
 from .settings import BOARD_TOP
 from .tools import SynthError, load_json, run_tool, tool_path
 
@@ -79,10 +79,13 @@ def _parse_critical_path(log_text):
     return out
 
 
-def synth_fpga(family, cfg, work, settings):
+def synth_fpga(family, design, work, settings):
+    """``design``: a design source (``gen.synth.design``), synthesised as it places on an
+    FPGA (``design.fpga``), with nextpnr's target clock ``settings[family]["clock_mhz"]``."""
     s = settings[family]
     common = settings["common"]
-    src = emit_board_top(cfg, work, s["clock_mhz"], common["uart_baud"])
+    top, description, pins = design.fpga(s["clock_mhz"], common["uart_baud"])
+    src = emit_component(top, BOARD_TOP, work)
     times = {"yosys": 0.0, "nextpnr": 0.0}
     tried = []
     synth_cache = {}
@@ -139,7 +142,8 @@ def synth_fpga(family, cfg, work, settings):
                                 "available": comb["available"] // 2,
                                 "lower_bound": -(-comb["used"] // 2)}
         return {
-            "design": BOARD_TOP + " (HostLink: UART + accelerator)",
+            "design": description,
+            **({"pin_wrapper": pins} if pins else {}),
             "device": dev["name"], "package": dev["package"],
             "luts": res["luts"], "flip_flops": res["flip_flops"], "brams": res["brams"],
             **({"logic_cells": lcs} if lcs else {}),

@@ -6,16 +6,19 @@ import re
 
 from golden.files import atomic_write
 
-from .design import component_of, emit_accelerator, small_memory_selection
+from .design import component_of, emit_component, small_memory_selection
+from .memory_macros import memory_instances
 from .settings import TOP
 from .tools import load_json, run_tool, tool_path
 
 
-def synth_generic(cfg, work, settings):
-    src = emit_accelerator(cfg, work)
+def synth_generic(source, work, settings):
+    """``source``: a design source (``gen.synth.design``), synthesised bare."""
+    src = emit_component(*source.bare(), work)
     script = f"""read_verilog {src}
 synth -run begin:fine -top {TOP}
 memory_map {small_memory_selection(settings)}
+write_json generic_coarse.json
 opt -fast -full
 techmap
 opt -fast
@@ -46,15 +49,16 @@ tee -q -o generic_cmos.json stat -json -tech cmos -top {TOP}
     design = stat["design"]["num_cells_by_type"]
     cells = sum(n for t, n in design.items() if t.startswith("$_"))
     tr = int(str(cmos["design"].get("estimated_num_transistors", "0")).rstrip("+") or 0)
-    man = cfg.manifest()
     small = settings["common"]["small_memory_max_depth"]
+    memories = memory_instances(load_json(os.path.join(work, "generic_coarse.json")))
+    bits = source.memory_bits(small)
     return {
-        "design": TOP,
+        "design": source.bare_description,
         "cells": cells,
         "flip_flops": sum(c["ffs"] for c in comps.values()),
         "memories": mems,
-        "memory_bits": sum(m["bits"] for m in man["memories"].values()
-                           if m["depth"] > small),
+        "memory_bits": sum(m["bits"] for m in memories) if bits is None else bits,
+        "memory_list": memories,
         "transistors": tr,
         "components": dict(sorted(comps.items())),
         "cells_by_type": {t: n for t, n in sorted(design.items()) if t.startswith("$")},

@@ -81,3 +81,31 @@ def macro_liberty(shapes, um2_per_bit, clk_q, setup):
             "  slew_lower_threshold_pct_rise : 20; slew_upper_threshold_pct_rise : 80;\n"
             "  slew_lower_threshold_pct_fall : 20; slew_upper_threshold_pct_fall : 80;\n"
             + "\n".join(sorted(types.values())) + "\n" + "\n".join(cells) + "\n}\n")
+
+
+def memory_instances(coarse_json, shapes=None):
+    """Every ``$mem_v2`` cell of a hierarchical Yosys netlist, one entry per memory:
+    ``{"memory": "<module path>.<memory name>", "width", "depth", "bits", "read_ports",
+    "write_ports"}`` and, given ``shapes`` (of ``memory_shapes``), the ``macro`` it maps to;
+    sorted by bits (largest first), then name. Amaranth emits one module per instance, so a
+    module name is an instance path."""
+    names = {}
+    for name, p in (shapes or {}).items():
+        names[(p["WIDTH"], p["SIZE"], p["ABITS"], p["RD_PORTS"], p["WR_PORTS"])] = name
+    out = []
+    for mod_name, mod in coarse_json["modules"].items():
+        for cell_name, cell in mod.get("cells", {}).items():
+            if cell["type"] != "$mem_v2":
+                continue
+            p = {k: int(v, 2) if isinstance(v, str) else int(v)
+                 for k, v in cell["parameters"].items()
+                 if k in ("WIDTH", "SIZE", "ABITS", "RD_PORTS", "WR_PORTS")}
+            mem = cell["parameters"].get("MEMID", cell_name)
+            entry = {"memory": f"{mod_name.lstrip(chr(92))}.{str(mem).lstrip(chr(92))}",
+                     "width": p["WIDTH"], "depth": p["SIZE"], "bits": p["WIDTH"] * p["SIZE"],
+                     "read_ports": p["RD_PORTS"], "write_ports": p["WR_PORTS"]}
+            if shapes is not None:
+                entry["macro"] = names[(p["WIDTH"], p["SIZE"], p["ABITS"], p["RD_PORTS"],
+                                        p["WR_PORTS"])]
+            out.append(entry)
+    return sorted(out, key=lambda e: (-e["bits"], e["memory"]))

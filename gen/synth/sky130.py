@@ -9,9 +9,9 @@ import time
 
 from golden.files import atomic_path, atomic_write
 
-from .design import component_of, emit_accelerator, small_memory_selection
+from .design import component_of, emit_component, small_memory_selection
 from .fanout import buffer_fanout
-from .memory_macros import blackbox_verilog, macro_liberty, memory_shapes
+from .memory_macros import blackbox_verilog, macro_liberty, memory_instances, memory_shapes
 from .settings import SETTINGS_NAME, TOP, liberty_path
 from .sta import liberty_default_wire_load, run_sta
 from .tools import SynthError, load_json, run_tool, tool_path
@@ -57,10 +57,11 @@ def sky130_tools(settings):
     return lib, sta
 
 
-def synth_sky130(cfg, work, settings):
+def synth_sky130(source, work, settings):
+    """``source``: a design source (``gen.synth.design``), synthesised bare."""
     s = settings["sky130"]
     lib, sta = sky130_tools(settings)
-    src = emit_accelerator(cfg, work)
+    src = emit_component(*source.bare(), work)
     t0 = time.monotonic()
     libname = _unpack_liberty(lib, work)
     t_unpack = time.monotonic() - t0
@@ -181,7 +182,7 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
         float(flat["modules"]["\\" + TOP]["area"])
     flat_logic = flat_area - mem_um2
     result = {
-        "design": TOP,
+        "design": source.bare_description,
         "logic_um2": round(flat_logic, 1),
         "logic_kge": round(flat_logic / ge / 1000, 2),
         "logic_um2_hierarchical": round(logic_total, 1),
@@ -190,6 +191,8 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
         "memory_um2_est": round(mem_um2, 1),
         "total_um2_est": round(flat_logic + mem_um2, 1),
         "memory_shapes": {k: dict(v) for k, v in shapes.items()},
+        # one entry per memory (each a macro of its shape, black-boxed)
+        "memory_list": memory_instances(coarse, shapes),
         "components": dict(sorted(comps.items())),
         "period_ns": s["period_ns"],
         "gate_equivalent": {"cell": s["gate_equivalent_cell"], "um2": ge},
