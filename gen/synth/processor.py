@@ -117,7 +117,8 @@ def run_preset(target, preset_name, *, design, out_dir, settings, compare=True, 
     e = run_design(target, src, f"processor-{preset_name}-{design}-{target}", out_dir=out_dir,
                    settings=settings)
     e.update({"network": f"processor {preset_name}", "processor_design": design,
-              "preset": preset_name, "processor_capacity": asdict(capacity), "cores": capacity.cores,
+              "preset": preset_name, "processor_capacity": asdict(capacity),
+              "cores": capacity.cores,
               "T": capacity.T, "membrane_bits": capacity.membrane_bits, "adder": adder,
               "compare_key": fixed_key})
     out = {processor_key(preset_name, design, target): e}
