@@ -5,7 +5,7 @@ flows themselves are tested on the tiny network by the other files here)."""
 import json
 
 import pytest
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
