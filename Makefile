@@ -30,7 +30,7 @@ TRAIN_STAMP := .venv/.train-stamp
         bitstream bench clean distclean
 
 help: ## list the targets (this text)
-	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)] [SHARD=i/N] [PARTS=images,layers]"
+	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)] [SHARD=i/N] [PARTS=images,layers] [PRESET=]"
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) \
 	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
