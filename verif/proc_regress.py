@@ -344,7 +344,8 @@ def _parser():
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="vgg16", help="capacity preset (golden.capacity)")
     ap.add_argument("--nets", default=",".join(DEFAULT_NETS),
-                    help="comma-separated networks (shipped ones, or vgg16-shape-random)")
+                    help="comma-separated networks (shipped ones, vgg16-shape-random, "
+                         ".json files)")
     ap.add_argument("--limit", type=int, default=None,
                     help="first N held-out images of every network (default: "
                          + ", ".join(f"{k} {'all' if v is None else v}"
@@ -371,7 +372,9 @@ def _validate(args):
         raise UsageError(f"--preset {args.preset!r}: choose from {', '.join(PRESETS)}")
     known = sorted(p.stem for p in Path(NETS_DIR).glob("*.json")) + [workload.NAME]
     args.nets = [n for n in args.nets.split(",") if n]
-    unknown = [n for n in args.nets if n not in known]
+    # a network file (e.g. one brought in with golden.nir) runs on its data set's held-out split
+    unknown = [n for n in args.nets
+               if n not in known and not (n.endswith(".json") and Path(n).is_file())]
     if unknown or not args.nets:
         raise UsageError(f"--nets: unknown network(s) {', '.join(unknown) or '(none)'} "
                          f"(known: {', '.join(known)})")

@@ -12,12 +12,15 @@ fail: a modified expectation, another network's golden model, an image with a ba
 (ERROR), a cycle model at the wrong latency.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from golden import data, network
 from golden import randnet as R
 from golden.capacity import PRESETS, plan, with_changes
+from golden.nets import resolve
 from verif import proc_harness as PH
 from verif import proc_regress, runner
 
@@ -188,12 +191,22 @@ def test_regress_subset_report(setup):
 
 @pytest.mark.parametrize("args,word", [(["--preset", "nope"], "--preset"),
                                        (["--nets", "nope"], "--nets"),
+                                       (["--nets", "build/absent-net.json"], "--nets"),
                                        (["--limit", "0"], "--limit"),
                                        (["--shard", "3/2"], "--shard")])
 def test_bad_arguments_one_line(args, word, capsys):
     assert proc_regress.main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and word in err
+
+
+def test_network_file_is_accepted(tmp_path):
+    """A network file (e.g. one imported with golden.nir) is a valid --nets entry."""
+    path = tmp_path / "mnist-mine.json"
+    path.write_text(Path(resolve("digits")).read_text())
+    args = proc_regress._parser().parse_args(["--nets", f"digits,{path}"])
+    proc_regress._validate(args)
+    assert args.nets == ["digits", str(path)]
 
 
 def test_merge_needs_every_image_once():
