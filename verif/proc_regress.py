@@ -43,7 +43,7 @@ from golden.files import atomic_write
 from . import fast_harness as FH
 from . import proc_harness as PH
 from . import runner
-from .regress import Progress, UsageError, in_shard, parse_shard
+from .regress import Progress, UsageError, drive, in_shard
 
 FORMAT = 1
 #: the must-show of issue 13 and its image counts (None: the whole held-out split)
@@ -385,40 +385,9 @@ def _validate(args):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
-    out = Path(args.out)
-    try:
-        if args.merge:
-            shards = []
-            for p in args.merge:
-                try:
-                    shards.append(json.loads(Path(p).read_text()))
-                except (OSError, ValueError) as exc:
-                    raise UsageError(f"--merge: cannot read {p}: {exc}") from None
-            summary = merge(shards)
-            _write_summary(summary, out)
-            return 0 if summary["passed"] else 1
-        _validate(args)
-        shard = parse_shard(args.shard)
-    except UsageError as exc:
-        print(f"verif.proc_regress: {exc}", file=sys.stderr)
-        return 2
-    why = runner.sim_available("verilator")
-    if why:
-        print(f"verif.proc_regress: {why}", file=sys.stderr)
-        return 2
-    path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
-    result = run_shard(args, shard, checkpoint=None if shard[1] == 1 else path)
-    if shard[1] == 1:
-        summary = merge([result])
-        _write_summary(summary, out)
-        return 0 if summary["passed"] else 1
-    print(f"written {path}")
-    ok = passed(result["networks"])
-    print(f"shard {shard[0]}/{shard[1]}: {'PASS' if ok else 'FAIL'}; merge all shards with "
-          f"python -m verif.proc_regress --merge {out}/shard-*-of-{shard[1]}.json")
-    return 0 if ok else 1
-
+    return drive(_parser().parse_args(argv), prog="verif.proc_regress", merge=merge,
+                 write_summary=_write_summary, validate=_validate, run_shard=run_shard,
+                 shard_passed=lambda r: passed(r["networks"]))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -558,6 +558,15 @@ def main(argv=None):
 
 
 def _main(args):
+    return drive(args, prog="verif.regress", merge=merge, write_summary=_write_summary,
+                 validate=_validate, run_shard=run_shard,
+                 shard_passed=lambda r: _passed(r["networks"], r["layers"], complete=False))
+
+
+def drive(args, *, prog, merge, write_summary, validate, run_shard, shard_passed):
+    """The command shared by the regressions (``verif.regress``, ``verif.proc_regress``):
+    ``--merge`` shard files into the summary, or run one shard (``--shard i/N``; with N = 1 the
+    summary is written at once). Bad arguments: one line ``prog: ...``, exit 2."""
     out = Path(args.out)
     try:
         if args.merge:
@@ -568,29 +577,28 @@ def _main(args):
                 except (OSError, ValueError) as exc:
                     raise UsageError(f"--merge: cannot read {p}: {exc}") from None
             summary = merge(shards)
-            _write_summary(summary, out)
+            write_summary(summary, out)
             return 0 if summary["passed"] else 1
-        _validate(args)
+        validate(args)
         shard = parse_shard(args.shard)
     except UsageError as exc:
-        print(f"verif.regress: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     why = runner.sim_available("verilator")
     if why:
-        print(f"verif.regress: {why}", file=sys.stderr)
+        print(f"{prog}: {why}", file=sys.stderr)
         return 2
     path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
     result = run_shard(args, shard, checkpoint=None if shard[1] == 1 else path)
     if shard[1] == 1:
         summary = merge([result])
-        _write_summary(summary, out)
+        write_summary(summary, out)
         return 0 if summary["passed"] else 1
     print(f"written {path}")
-    passed = _passed(result["networks"], result["layers"], complete=False)
-    print(f"shard {shard[0]}/{shard[1]}: {'PASS' if passed else 'FAIL'}; merge all shards with "
-          f"python -m verif.regress --merge {out}/shard-*-of-{shard[1]}.json")
-    return 0 if passed else 1
-
+    ok = shard_passed(result)
+    print(f"shard {shard[0]}/{shard[1]}: {'PASS' if ok else 'FAIL'}; merge all shards with "
+          f"python -m {prog} --merge {out}/shard-*-of-{shard[1]}.json")
+    return 0 if ok else 1
 
 if __name__ == "__main__":
     sys.exit(main())
