@@ -207,8 +207,8 @@ def _layer_targets(stats, kinds):
 
 # -- synthetic images ----------------------------------------------------------------------------
 
-def _rng(seed, stream):
-    return np.random.default_rng([seed, _STREAM[stream]])
+def _rng(seed, stream, *index):
+    return np.random.default_rng([seed, _STREAM[stream], *index])
 
 
 def _upsample(size, n):
@@ -228,22 +228,31 @@ def synthetic_images(n, *, seed=SEED, purpose="heldout", shape=INPUT_SHAPE):
     fields from 2x2 to full size, amplitude falling with frequency; a luminance field shared by
     the channels plus a weaker one per channel), scaled to a photograph's spread (mean about
     120, standard deviation about 60, a few saturated pixels). ``purpose`` ("calibration",
-    "heldout") selects an independent stream of the seed."""
+    "heldout") selects an independent stream of the seed. Image i has a random stream of its
+    own, so it is the same image whatever ``n`` (image 0 of a one-image run is image 0 of the
+    regression's three)."""
     if purpose not in ("calibration", "heldout"):
         raise WorkloadError(f"purpose {purpose!r} is not calibration or heldout")
-    rng = _rng(seed, purpose)
+    out = np.empty((n,) + tuple(shape), dtype=np.uint8)
+    for i in range(n):
+        out[i] = _synthetic_image(_rng(seed, purpose, i), shape)
+    return out
+
+
+def _synthetic_image(rng, shape):
+    """One image of ``synthetic_images`` from its own random stream."""
     c, h, w = shape
-    v = np.zeros((n, c, h, w))
+    v = np.zeros((c, h, w))
     size = 2
     while size <= max(h, w):
         my, mx = _upsample(h, min(size, h)), _upsample(w, min(size, w))
-        lum = rng.standard_normal((n, 1, my.shape[1], mx.shape[1]))
-        col = 0.5 * rng.standard_normal((n, c, my.shape[1], mx.shape[1]))
+        lum = rng.standard_normal((1, my.shape[1], mx.shape[1]))
+        col = 0.5 * rng.standard_normal((c, my.shape[1], mx.shape[1]))
         v += (my @ (lum + col) @ mx.T) / size ** 0.5
         size *= 2
-    v = (v - v.mean(axis=(1, 2, 3), keepdims=True)) / v.std(axis=(1, 2, 3), keepdims=True)
-    mean = rng.uniform(90, 150, size=(n, 1, 1, 1))
-    std = rng.uniform(40, 75, size=(n, 1, 1, 1))
+    v = (v - v.mean()) / v.std()
+    mean = rng.uniform(90, 150)
+    std = rng.uniform(40, 75)
     return np.clip(np.rint(mean + std * v), 0, 255).astype(np.uint8)
 
 

@@ -113,6 +113,9 @@ def test_synthetic_images():
     assert np.array_equal(a, W.synthetic_images(3, purpose="calibration"))
     b = W.synthetic_images(3, purpose="heldout")
     assert not np.array_equal(a, b)
+    # image i does not depend on how many are drawn (a one-image run shows the regression's)
+    assert np.array_equal(W.synthetic_images(1, purpose="heldout")[0], b[0])
+    assert np.array_equal(W.synthetic_images(5, purpose="heldout")[:3], b)
     assert 80 < a.mean() < 160 and 30 < a.std() < 90
     # smooth: neighbouring pixels are strongly correlated, unlike randnet's noise
     x = a.astype(float)
