@@ -97,8 +97,7 @@ def report_clock(capacity):
                  f"the {target} target clock of constraints/targets.json")
         return float(mhz), where
     period = settings[target]["period_ns"]
-    return 1000.0 / period, (f"the {target} clock period of constraints/targets.json "
-                             f"({period:g} ns)")
+    return 1000.0 / period, f"the {target} clock period, {period:g} ns, of constraints/targets.json"
 
 
 def synthesised_clock(capacity, report_path=SYNTH_REPORT):
