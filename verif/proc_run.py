@@ -157,10 +157,10 @@ def prepare(name, preset_name, n_images):
     net = network_file.load(name)
     if preset_name is None:
         cap = smallest_preset(net)
-        chosen = f"default: the smallest preset {net.name} fits"
+        chosen = f"the smallest preset {net.name} fits (the default)"
     else:
         cap = preset(preset_name)
-        chosen = "chosen (PRESET)"
+        chosen = "given (PRESET)"
     check_fits(net, cap)
     x, y, source = held_out_images(name, net, n_images)
     if len(x) < n_images:
@@ -185,7 +185,7 @@ def run(name, preset_name, n_images, out=None, *, harness=None, log=_progress):
     if why:
         raise RunError(why)
     layers = plan(net, cap)
-    log(f"run: {net.name} on the processor {cap.name} ({chosen}), {n_images} image(s); "
+    log(f"run: {net.name} on the processor {cap.name}, {chosen}; {n_images} image(s); "
         f"report in {out}")
     t_start = time.monotonic()
     image = write_image(net, cap)

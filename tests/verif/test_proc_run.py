@@ -117,7 +117,7 @@ def test_run_digits_on_the_processor_writes_a_checked_report(harness, tmp_path):
     assert "latency at 12 MHz" in md
     # a second run replaces the folder whole
     r2 = proc_run.run("digits", "ice40-digits", 1, str(out), harness=harness, log=_quiet)
-    assert r2["preset_choice"] == "chosen (PRESET)"
+    assert r2["preset_choice"] == "given (PRESET)"
     assert len(json.loads((out / "report.json").read_text())["per_image"]) == 1
 
 
