@@ -28,6 +28,7 @@ Exit status 1 if any inference differs from the golden model. The fixed-network 
 job is ``verif.run`` (``make run-fixed``).
 """
 
+import errno
 import hashlib
 import json
 import os
@@ -62,7 +63,6 @@ PRESET_TARGET = {"ice40-digits": "ice40", "ecp5-mnist": "ecp5", "vgg16": "sky130
 #: three that ``make synth TARGET=sky130`` reports)
 SKY130_WIRE_MODEL = "routed"
 SYNTH_REPORT = runner.ROOT / "build" / "synth" / "report.json"
-REPORT_FILES = ("report.json", "report.md", IMAGE_FILE)
 
 
 class RunError(ValueError):
@@ -144,9 +144,9 @@ def _check_replaceable(out):
     if not os.path.lexists(out):
         return
     if not os.path.isdir(out) or os.path.islink(out):
-        raise FileExistsError(17, "exists and is not a folder", out)
+        raise FileExistsError(errno.EEXIST, "exists and is not a folder", out)
     if os.listdir(out) and not os.path.isfile(os.path.join(out, "report.json")):
-        raise FileExistsError(17, "exists and is not a run folder (no report.json); not "
+        raise FileExistsError(errno.EEXIST, "exists and is not a run folder (no report.json); not "
                               "replacing it", out)
 
 
