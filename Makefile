@@ -22,15 +22,16 @@ COMPARE ?= yes
 BOARD  ?= icebreaker
 SHARD  ?=
 PARTS  ?=
+N      ?=
 
 SETUP_STAMP := .venv/.setup-stamp
 TRAIN_STAMP := .venv/.train-stamp
 
-.PHONY: help setup run eval train verilog lint ruff test test-fast sim regress regress-merge formal synth synth-sweep \
+.PHONY: help setup run run-fixed eval train verilog lint ruff test test-fast sim regress regress-merge formal synth synth-sweep \
         bitstream bench clean distclean
 
 help: ## list the targets (this text)
-	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)] [SHARD=i/N] [PARTS=images,layers] [PRESET=]"
+	@echo "usage: make <target> [NET=$(NET)] [P=$(P)] [T=] [TEST=] [SIM=$(SIM)] [SEED=] [WAVES=] [TARGET=$(TARGET)] [BOARD=$(BOARD)] [SHARD=i/N] [PARTS=images,layers] [PRESET=] [N=]"
 	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) \
 	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
@@ -43,8 +44,11 @@ $(TRAIN_STAMP): pyproject.toml scripts/setup.sh $(SETUP_STAMP)
 setup: ## install the toolchain into .venv (apt + pip), idempotent
 	scripts/setup.sh
 
-run: $(SETUP_STAMP) ## main job on NET: generate Verilog, simulate, report
-	$(PY) -m verif.run --net $(NET) --p $(P)
+run: $(SETUP_STAMP) ## main job: NET on ONE processor of PRESET (default: the smallest NET fits), N held-out images (20) in its AXI memory model under Verilator, checked vs golden; build/run/NET-PRESET/report.md
+	$(PY) -m verif.proc_run --net $(NET) $(if $(PRESET),--preset $(PRESET)) $(if $(N),--images $(N))
+
+run-fixed: $(SETUP_STAMP) ## the fixed-network accelerator of NET at P: generate Verilog, simulate N images (20) under Amaranth, check, report (build/NET-pP/)
+	$(PY) -m verif.run --net $(NET) --p $(P) $(if $(N),--images $(N))
 
 eval: $(SETUP_STAMP) ## evaluate NET through the golden model (T=timesteps)
 	$(PY) -m golden.evaluate --net $(NET) $(if $(T),--T $(T)) --table

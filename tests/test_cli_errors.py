@@ -16,8 +16,11 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS = os.path.join(REPO, "nets", "digits.json")
-#: the `make run` job (generate, simulate, check against the golden model, report)
+#: the fixed-network accelerator's job, `make run-fixed` (generate, simulate under Amaranth,
+#: check against the golden model, report)
 RUN = "verif.run"
+#: the `make run` job: a network on the processor of a capacity preset (Verilator)
+PROC_RUN = "verif.proc_run"
 
 
 def _digits_doc():
@@ -133,6 +136,7 @@ def test_gen_refuses_bad_network_file(tmp_path, case):
 
 
 @pytest.mark.parametrize("module,extra", [("gen.lint", []), (RUN, ["--images", "1"]),
+                                          (PROC_RUN, ["--images", "1"]),
                                           ("golden.evaluate", ["--no-snn", "--limit", "1"])])
 @pytest.mark.parametrize("case", ["bias_2_70", "not_utf8", "name_path"])
 def test_every_tool_refuses_bad_network_file(tmp_path, module, extra, case):
@@ -158,6 +162,18 @@ OPTION_CASES = [
     (RUN, ["--net", "no_such_net"], "no_such_net"),
     (RUN, ["--images", "1", "--out", "{file}/x"], "Not a directory"),
     (RUN, ["--images", "1", "--out", "{foreign}"], "not a design folder"),
+    (PROC_RUN, ["--net", "no_such_net"], "no_such_net"),
+    (PROC_RUN, ["--preset", "no_such_preset"], "no capacity preset named 'no_such_preset'"),
+    (PROC_RUN, ["--net", "mnist", "--preset", "ice40-digits"],
+     "mnist does not fit ice40-digits: "),
+    (PROC_RUN, ["--net", "digits-rate-t4"], "digits-rate-t4 fits no capacity preset"),
+    (PROC_RUN, ["--images", "0"], "argument --images"),
+    (PROC_RUN, ["--images", "-3"], "argument --images"),
+    (PROC_RUN, ["--images", "x"], "argument --images"),
+    (PROC_RUN, ["--images", "361"], "--images 361: digits has 360 held-out images"),
+    (PROC_RUN, ["--images", "1", "--out", "{file}/x"], "Not a directory"),
+    (PROC_RUN, ["--images", "1", "--out", "{file}"], "exists and is not a folder"),
+    (PROC_RUN, ["--images", "1", "--out", "{foreign}"], "not a run folder"),
     ("golden.evaluate", ["--net", "digits", "--no-snn", "--limit", "-5"], "argument --limit"),
     ("golden.evaluate", ["--net", "digits", "--no-snn", "--limit", "0"], "argument --limit"),
     ("golden.evaluate", ["--net", "digits", "--no-snn", "--T", "0"], "argument --T"),

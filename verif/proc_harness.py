@@ -171,7 +171,9 @@ class Inference:
     difference otherwise). ``cycles``: the CYCLES register (start to done); ``model_cycles``: the
     cycle model's (None when there is none or the timing is not the exact one); ``host_cycles``:
     the harness's cycles from the first register write to the last register access of the
-    inference; ``bytes``: the BYTES register."""
+    inference; ``bytes``: the BYTES register; ``work``: the golden model's work counters of the
+    inference (``golden.event.Trace.counts``: events, synaptic operations, ...), None when the
+    batch's ``expected`` has no trace."""
     index: int
     ok: bool
     message: str
@@ -187,6 +189,7 @@ class Inference:
     cpu_s: float = 0.0
     hung: bool = False
     batch: object = None
+    work: dict = None
 
 
 @dataclass
@@ -235,7 +238,9 @@ class ProcHarness:
         root = Path(build_root or PROC_BUILD)
         with tempfile.TemporaryDirectory(prefix="proc-design-") as tmp:
             design = Path(tmp) / "design"
+            t0 = time.monotonic()
             self.manifest = write_processor(capacity, design, trace=trace, adder=adder)
+            self.generate_s = time.monotonic() - t0   # Verilog emission (every time)
             self.verilog = (design / f"{TOP}.v").read_text()
             self.build_s = 0.0
             self.build_dir = self._build(root, design)
@@ -351,6 +356,8 @@ class ProcHarness:
                         events=rec["events"], sim_s=rec["sim_ns"] / 1e9,
                         cpu_s=rec["cpu_ns"] / 1e9, hung=rec["status"] == 1,
                         prediction=rec["prediction"] if rec["status"] == 0 else None)
+        trace = getattr(g.expected, "trace", None)
+        out.work = None if trace is None else dict(trace.counts)
         if rec["status"]:
             out.message = (f"{where}: no irq within {rec['end'] - rec['start']} cycles"
                            if rec["status"] == 1 else

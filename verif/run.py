@@ -1,8 +1,10 @@
-"""``python -m verif.run`` (``make run``): the main job on a network.
+"""``python -m verif.run`` (``make run-fixed``): the fixed-network accelerator's job on a network.
 
-Generates the accelerator (Verilog, memory images, manifest), simulates it on held-out images,
-checks every layer's events, the scores, the prediction and the per-layer cycle counts against
-the golden model, and writes a report (``report.md`` and ``report.json`` beside the Verilog).
+Generates the fixed-network accelerator of the network (Verilog, memory images, manifest),
+simulates it on held-out images under Amaranth's simulator, checks every layer's events, the
+scores, the prediction and the per-layer cycle counts against the golden model, and writes a
+report (``report.md`` and ``report.json`` beside the Verilog). ``make run`` runs a network on
+the processor instead (``verif.proc_run``).
 It lives in ``verif`` (not ``gen``) because it simulates and checks: the layers import downwards
 only (golden <- rtl <- gen <- verif <- bench, see ``scripts/layering.py``).
 """

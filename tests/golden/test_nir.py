@@ -218,9 +218,10 @@ def test_cli_refusals_are_one_line(tmp_path):
 
 
 def test_hardware_flow_needs_neither_torch_nor_nir():
-    """The generator and the simulation job import neither; nor do the import modules until a
+    """The generator and the simulation jobs import neither; nor do the import modules until a
     command runs (so the command lines refuse bad input before torch loads)."""
-    code = ("import sys, gen.verilog, verif.run, golden.nir, golden.convert, golden.torch_import; "
+    code = ("import sys, gen.verilog, verif.run, verif.proc_run, golden.nir, golden.convert, "
+            "golden.torch_import; "
             "bad = sorted(m for m in ('torch', 'nir', 'snntorch', 'nirtorch', 'h5py') "
             "if m in sys.modules); print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
