@@ -130,7 +130,10 @@ class ProcessorSequencer(wiring.Component):
 
         # -- the request in flight ------------------------------------------------------------
         req_addr = Signal(abits, name="req_addr")
-        req_len = Signal(len(self.requests.p.length), name="req_len")
+        # (the longest: a record, the input map, a pass's parameters or its weights)
+        req_len = Signal(range(max(HEADER_BYTES, cap.spike_events,
+                                   cfg.param_depth * P * PARAM_ENTRY_BYTES,
+                                   cfg.weight_depth * cfg.row_bytes) + 1), name="req_len")
         m.d.comb += [self.requests.p.addr.eq(req_addr), self.requests.p.length.eq(req_len)]
 
         # -- the image: header fields, the layer's descriptor, the pass ---------------------
