@@ -29,11 +29,10 @@ Pipeline (DESIGN.md section 2, "Export"); the models are in ``golden.catnet``:
    dense model on the batch; the torch forward values are replaced by the integer ones, the
    gradient flows through the CAT quantisers. So the trained model *is* the exported one.
    In phases 2 and 3, optionally (``--activity STRENGTH``, default off), an activity
-   regulariser adds
-   ``STRENGTH x spikes per image / 1000`` to the loss: the exact count of events the firing
-   layers write to the spike buffer, with a straight-through gradient that pushes every
-   pre-activation in 0..lambda down alike (``catnet.SpikeCountFn``), so that TTFS networks
-   fire fewer neurons for the same accuracy.
+   regulariser adds ``STRENGTH x spikes per image / 1000`` to the loss: the exact count of
+   events the firing layers write to the spike buffer, with a straight-through gradient that
+   pushes every pre-activation in 0..lambda down alike (``catnet.SpikeCountFn``), so that
+   TTFS networks fire fewer neurons for the same accuracy.
 4. Export with ``network.save`` (validating, atomic). A network that does not fit the contract
    is refused with a one-line error and exit status 2, and nothing is written.
 """
