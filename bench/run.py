@@ -81,17 +81,25 @@ def ecp5_fmax(sweep_pts, build, P):
 
 def headline(results, comparisons, vgg, sweep_pts, build, P):
     """The stable keys of report.json (issue 14): mnist cycles per image at P = 8 (cycle model,
-    mean over the event-driven subset), its latency at the synthesised ECP5 Fmax, VGG-16's
+    mean over the event-driven subset; the shipped ``mnist`` or the TTFS mnist network at least
+    as accurate with the fewest cycles, named by ``mnist_cycles_net``), its latency at the
+    synthesised ECP5 Fmax, VGG-16's
     on-chip energy at 28 nm (the lowest of the modelled dataflows) and the smallest TTFS / rate
     spike ratio at equal or better accuracy on mnist. A figure that was not measured is None,
     with the reason under ``headline_notes``."""
     out, notes = {}, {}
-    base = _base_ttfs(results.get("mnist", []), "mnist")
-    cycles = base.get("cycles_model") if base and base["net"] == "mnist" and P == 8 else None
-    if cycles is None:
-        notes["mnist_cycles_p8"] = ("mnist not measured at P = 8" if P == 8 else
+    rows = results.get("mnist", [])
+    base = next((r for r in rows if r["net"] == "mnist"), None)
+    # the shipped mnist network, or one at least as accurate that takes fewer cycles
+    fast = [r for r in rows if base and r["coding"] == "ttfs" and r.get("cycles_model")
+            and r["int_acc"] >= base["int_acc"]]
+    best = min(fast, key=lambda r: r["cycles_model"]) if fast and P == 8 else None
+    out["mnist_cycles_p8"] = best["cycles_model"] if best else None
+    out["mnist_cycles_net"] = best["net"] if best else None
+    if best is None:
+        notes["mnist_cycles_p8"] = ("mnist not measured" if P == 8 else
                                     f"the bench ran at P = {P}")
-    out["mnist_cycles_p8"] = cycles
+    cycles = out["mnist_cycles_p8"]
     fmax, src = ecp5_fmax(sweep_pts, build, 8)
     out["mnist_latency_us_ecp5"] = cycles / fmax if cycles and fmax else None
     out["ecp5_fmax_mhz_p8"] = fmax

@@ -39,7 +39,11 @@ def test_headline_keys_from_measured_rows(tmp_path):
     Fmax of P = 8 (never a typed-in clock), the ratio from the matched comparisons."""
     from bench.run import ecp5_fmax, headline
     rows = {"mnist": [{"net": "mnist", "coding": "ttfs", "fire_rule": "round", "T": 8,
-                       "cycles_model": 20000.0}]}
+                       "cycles_model": 20000.0, "int_acc": 0.99},
+                      {"net": "mnist-ttfs-t2", "coding": "ttfs", "fire_rule": "round", "T": 2,
+                       "cycles_model": 9000.0, "int_acc": 0.98},
+                      {"net": "mnist-sparse", "coding": "ttfs", "fire_rule": "round", "T": 3,
+                       "cycles_model": 30000.0, "int_acc": 0.995}]}
     comps = {"mnist": [{"equal_or_better": True, "spike_ratio": 2.5},
                        {"equal_or_better": True, "spike_ratio": 2.1},
                        {"equal_or_better": False, "spike_ratio": 9.0}]}
@@ -48,7 +52,12 @@ def test_headline_keys_from_measured_rows(tmp_path):
            "best": "kernel_window", "external_uj": (1000.0, 2000.0)}
     pts = [(1, {"ecp5.fmax_mhz": 120.0}), (8, {"ecp5.fmax_mhz": 100.0})]
     out, notes = headline(rows, comps, vgg, pts, str(tmp_path), 8)
-    assert out["mnist_cycles_p8"] == 20000.0
+    assert out["mnist_cycles_p8"] == 20000.0 and out["mnist_cycles_net"] == "mnist"
+    # a faster network counts only when it is at least as accurate as mnist
+    rows["mnist"][2]["cycles_model"] = 10000.0
+    assert headline(rows, comps, vgg, pts, str(tmp_path), 8)[0]["mnist_cycles_net"] == \
+        "mnist-sparse"
+    rows["mnist"][2]["cycles_model"] = 30000.0
     assert out["mnist_latency_us_ecp5"] == pytest.approx(200.0)
     assert out["ttfs_vs_rate_spike_ratio_mnist"] == 2.1
     assert out["vgg16_cifar10_uj_28nm"] == 150.0
@@ -78,3 +87,17 @@ def test_sweep_points_reads_gen_synth_layout(tmp_path):
     assert pts[1][1]["ecp5.fmax_mhz"] == 70.2 and pts[1][1]["generic.seconds"] == 20.0
     assert plots.synth_vs_P(pts, str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_discover_takes_sparse_networks_not_deep_ones(tmp_path):
+    """``<ds>-sparse`` (the data set's network trained with the activity regulariser) is
+    compared with the other variants; deep networks keep their own section."""
+    import shutil
+
+    from bench import measure as M
+    from golden.nets import NETS_DIR
+    for stem in ("mnist-sparse", "mnist-conv4", "mnist-rate-t2"):
+        shutil.copy(os.path.join(NETS_DIR, "mnist.json"), tmp_path / f"{stem}.json")
+    found, _, bad = M.discover(str(tmp_path), datasets=("mnist",))
+    assert not bad
+    assert sorted(t[0] for t in found["mnist"]) == ["mnist-rate-t2", "mnist-sparse"]
