@@ -52,8 +52,8 @@ def parse(argv=None):
                     help="images of the cocotb network test under Verilator and Icarus (0: skip)")
     ap.add_argument("--with-synth", action="store_true",
                     help="run `python -m gen.synth --sweep` when build/synth/sweep.json is absent")
-    ap.add_argument("--vgg-firing", type=cli.fraction, default=None,
-                    help="firing fraction for the VGG-16 estimate (default: measured on mnist)")
+    ap.add_argument("--vgg-images", type=cli.count(1, 64), default=4,
+                    help="held-out synthetic images of the VGG-16 workload for the energy model")
     a = ap.parse_args(argv)
     if a.full:
         a.digits_events = a.mnist_events = 0
@@ -62,6 +62,7 @@ def parse(argv=None):
         a.rtl_images = min(a.rtl_images, 2)
         a.rtl_mnist = 0
         a.hdl_images = 0
+        a.vgg_images = 1
     return a
 
 

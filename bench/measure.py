@@ -41,8 +41,9 @@ def discover(nets_dir=NETS_DIR, datasets=("digits", "mnist")):
             ds = data.dataset_of(stem)
         except data.UnknownDataset:
             continue
-        if ds not in found or split_name(stem)[0] != ds:
-            continue  # deep networks (mnist-vgg16, ...) have their own section
+        if ds not in found or split_name(stem)[0] not in (ds, ds + "-sparse"):
+            continue  # deep networks (mnist-vgg16, ...) have their own section; <ds>-sparse:
+            # the data set's network trained with golden.train --activity
         try:
             net = network.load(path)
         except (network.NetworkError, OSError, ValueError) as exc:

@@ -14,7 +14,7 @@ from . import energy as E
 from . import measure as M
 from . import plots, report
 
-__all__ = ["run", "ttfs_vs_rate", "vgg_estimate"]
+__all__ = ["run", "ttfs_vs_rate", "vgg_estimate", "ecp5_fmax", "headline"]
 
 
 def _log(msg):
@@ -52,45 +52,69 @@ def _base_ttfs(rows, name):
     return max(cands, key=lambda r: r["T"]) if cands else None
 
 
-def vgg_estimate(results, override=None, T=8, P=8):
-    """VGG-16 / CIFAR-10 energy with stated spike statistics: the firing fractions measured on
-    our mnist TTFS T=8 network (digits when mnist is missing), the mean pre-pool fraction for
-    VGG layers without a pool and the mean pooled-map fraction for layers with one, unless
-    ``override`` (one fraction for every layer) is given."""
-    if override is not None:
-        pre = pooled = float(override)
-        src = "given on the command line (--vgg-firing), every layer"
-    else:
-        pre = pooled = None
-        for ds in ("mnist", "digits"):
-            b = _base_ttfs(results.get(ds, []), ds)
-            if b and b["firing"]["pre"]:
-                fr = b["firing"]
-                pre = float(np.mean(fr["pre"]))
-                pools = [p for p, l in zip(fr["pooled"], fr["layers"]) if "pool" in l]
-                pooled = float(np.mean(pools)) if pools else pre
-                src = (f"measured on our `{b['net']}` network (TTFS T={b['T']}, dense model = "
-                       f"SNN, {b['images']} held-out images; {ds.upper() if ds == 'mnist' else ds}"
-                       " statistics transferred to CIFAR-10): per firing layer, fraction firing "
-                       "before pooling " + ", ".join(f"{100 * v:.1f} %" for v in fr["pre"])
-                       + "; of the pooled map " + ", ".join(f"{100 * v:.1f} %"
-                                                           for v in fr["pooled"])
-                       + f". Used: {100 * pre:.1f} % for VGG layers without a pool (and the "
-                       f"hidden FC layers), {100 * pooled:.1f} % of the pooled map for the 5 "
-                       "layers followed by a pool")
-                break
-        if pre is None:
-            pre = pooled = 0.1
-            src = "default 10 % (no measured network available)"
-    main = E.vgg16_energy(E.vgg16_firing(pre, pooled), 1.0, T=T, P=P)
-    sens = []
-    for g in (0.02, 0.05, 0.1, 0.2, 0.3, 0.5):
-        v = E.vgg16_energy(g, 1.0, T=T, P=P)
-        sens.append({"firing": g, "uj_45nm": v["total_uj_45nm"], "uj_28nm": v["total_uj_28nm"]})
-    main.pop("layers")
-    return {"firing_pre": pre, "firing_pooled": pooled, "firing_source": src,
-            "input_firing": 1.0, "T": T, "P": P,
-            "result": main, "sensitivity": sens, "cat_uj_28nm": E.CAT_VGG16_CIFAR10_UJ}
+def vgg_estimate(images=4):
+    """VGG-16 on 3x32x32 on the processor (``bench.energy.vgg16_processor``: the
+    ``vgg16-shape-random`` workload on the ``vgg16`` capacity preset, per dataflow)."""
+    v = E.vgg16_processor(images=images)
+    v["assumptions"] = E.PROCESSOR_ASSUMPTIONS
+    return v
+
+
+def ecp5_fmax(sweep_pts, build, P):
+    """(MHz, source) of the synthesised ECP5 design with P cores: the synthesis sweep
+    (``build/synth/sweep.json``), else ``build/synth/report.json`` (``gen.synth``); (None,
+    reason) when neither has it. Never a typed-in figure."""
+    for p, d in sweep_pts:
+        if p == P and d.get("ecp5.fmax_mhz"):
+            return float(d["ecp5.fmax_mhz"]), f"build/synth/sweep.json (P = {P})"
+    path = os.path.join(build, "synth", "report.json")
+    try:
+        with open(path) as f:
+            rep = json.load(f)
+    except (OSError, ValueError):
+        rep = {}
+    for key, d in sorted(rep.items()):
+        if key.endswith(f"/p{P}/ecp5") and isinstance(d, dict) and d.get("fmax_mhz"):
+            return float(d["fmax_mhz"]), f"build/synth/report.json ({key})"
+    return None, f"no ECP5 synthesis of P = {P} in build/synth/ (run `make synth-sweep`)"
+
+
+def headline(results, comparisons, vgg, sweep_pts, build, P):
+    """The stable keys of report.json (issue 14): mnist cycles per image at P = 8 (cycle model,
+    mean over the event-driven subset; the shipped ``mnist`` or the TTFS mnist network at least
+    as accurate with the fewest cycles, named by ``mnist_cycles_net``), its latency at the
+    synthesised ECP5 Fmax, VGG-16's
+    on-chip energy at 28 nm (the lowest of the modelled dataflows) and the smallest TTFS / rate
+    spike ratio at equal or better accuracy on mnist. A figure that was not measured is None,
+    with the reason under ``headline_notes``."""
+    out, notes = {}, {}
+    rows = results.get("mnist", [])
+    base = next((r for r in rows if r["net"] == "mnist"), None)
+    # the shipped mnist network, or one at least as accurate that takes fewer cycles
+    fast = [r for r in rows if base and r["coding"] == "ttfs" and r.get("cycles_model")
+            and r["int_acc"] >= base["int_acc"]]
+    best = min(fast, key=lambda r: r["cycles_model"]) if fast and P == 8 else None
+    out["mnist_cycles_p8"] = best["cycles_model"] if best else None
+    out["mnist_cycles_net"] = best["net"] if best else None
+    if best is None:
+        notes["mnist_cycles_p8"] = ("mnist not measured" if P == 8 else
+                                    f"the bench ran at P = {P}")
+    cycles = out["mnist_cycles_p8"]
+    fmax, src = ecp5_fmax(sweep_pts, build, 8)
+    out["mnist_latency_us_ecp5"] = cycles / fmax if cycles and fmax else None
+    out["ecp5_fmax_mhz_p8"] = fmax
+    notes["ecp5_fmax_mhz_p8"] = src
+    d = vgg["dataflows"]
+    out["vgg16_cifar10_uj_28nm"] = d[vgg["best"]]["uj"]["total"]
+    out["vgg16_cifar10_dataflow"] = vgg["best"]
+    out["vgg16_cifar10_uj_28nm_by_dataflow"] = {k: v["uj"]["total"] for k, v in d.items()}
+    out["vgg16_cifar10_external_uj"] = vgg["external_uj"][0]
+    ok = [c for c in comparisons.get("mnist", []) if c["equal_or_better"]]
+    out["ttfs_vs_rate_spike_ratio_mnist"] = min(c["spike_ratio"] for c in ok) if ok else None
+    if not ok:
+        notes["ttfs_vs_rate_spike_ratio_mnist"] = "no TTFS mnist network as accurate as a " \
+                                                  "rate-coded one"
+    return out, notes
 
 
 def run(args):
@@ -192,8 +216,9 @@ def run(args):
     if sweep is None and synth_note is None:
         synth_note = ("build/synth/sweep.json not present (run `make synth-sweep`, or the bench "
                       "with --with-synth)")
-    # energy: VGG-16
-    vgg = vgg_estimate(results, args.vgg_firing, T=8, P=args.p)
+    # energy: VGG-16 on the processor, per dataflow
+    _log("VGG-16 energy model (golden.workload's vgg16-shape-random on the vgg16 preset)")
+    vgg = vgg_estimate(args.vgg_images)
     comparisons = {ds: ttfs_vs_rate(rows) for ds, rows in results.items() if rows}
     # plots
     figs = {}
@@ -215,7 +240,9 @@ def run(args):
     if not args.quick and "mnist" in datasets and "mnist" not in skipped:
         _log("accuracy against depth (golden.evaluate.depth_rows)")
         depth = M.depth()
-    res = {"depth": depth, "args": vars(args), "notes": notes, "missing_nets": missing,
+    head, head_notes = headline(results, comparisons, vgg, pts, build, args.p)
+    res = {**head, "headline_notes": head_notes,
+           "depth": depth, "args": vars(args), "notes": notes, "missing_nets": missing,
            "skipped": skipped,
            "float_acc": floats, "float_source": float_src, "results": results, "rtl": rtl,
            "comparisons": comparisons, "vgg16": vgg, "speed": speed,

@@ -21,8 +21,8 @@ from .arch import ArchLayer
 from .files import atomic_path
 
 __all__ = ["ExportError", "encode", "spikes_to_activation", "FloatANN", "save_float",
-           "load_float", "QuantFn", "log_quantise", "CATNet", "frac_bits", "export_scales",
-           "export_doc", "build"]
+           "load_float", "QuantFn", "SpikeCountFn", "log_quantise", "CATNet", "frac_bits",
+           "export_scales", "export_doc", "build"]
 
 
 class ExportError(Exception):
@@ -159,6 +159,35 @@ class QuantFn(torch.autograd.Function):
         return gz, (g * dl).sum().reshape(lam.shape), None, None, None
 
 
+class SpikeCountFn(torch.autograd.Function):
+    """Spikes per image of a layer's output map ``a`` (what enters the spike buffer: after the
+    TTFS max-pool), the activity regulariser's measure. Forward: the exact count (TTFS: neurons
+    with a > 0, at most one spike each; rate: the counts a T / lambda). Backward: the count has
+    no gradient, so its straight-through surrogate is that of the activation in units of one
+    spike (TTFS: a / lambda, the weight of a k = 0 spike; rate: a T / lambda), which QuantFn's
+    straight-through gradient turns into a constant push down on every pre-activation in
+    0..lambda, however late the neuron fires (an L1 penalty on a would hardly touch late
+    spikes, worth 2^-k)."""
+
+    @staticmethod
+    def forward(ctx, a, lam, T, coding):
+        per_spike = lam / T if coding == "rate" else lam
+        ctx.save_for_backward(per_spike)
+        ctx.shape = a.shape
+        if coding == "rate":
+            n = torch.round(a / per_spike)
+        else:
+            n = (a > 0).to(a.dtype)
+        return n.flatten(1).sum(1)
+
+    @staticmethod
+    def backward(ctx, g):
+        (per_spike,) = ctx.saved_tensors
+        ones = (1,) * (len(ctx.shape) - 1)
+        grad = (g.reshape((-1,) + ones) / per_spike).expand(ctx.shape)
+        return grad, None, None, None
+
+
 def log_quantise(w, per_channel):
     """(value, sign, exponent, alpha): nearest level +-alpha 2^-e in the log2 domain, e in 0..14,
     e = 15 (zero) below alpha 2^-14.5; alpha = max |w| per output channel (or per layer)."""
@@ -219,12 +248,18 @@ class CATNet(nn.Module):
             return Fn.max_pool2d(a, 2)
         return Fn.avg_pool2d(a, 2)
 
-    def forward(self, a0, net=None, images=None):
+    def forward(self, a0, net=None, images=None, activity=False):
         """The CAT forward, or the integer-semantics one when ``net`` is given (the entry point
-        that DistributedDataParallel wraps)."""
+        that DistributedDataParallel wraps). With ``activity``: (logits, spikes per image of
+        the firing layers, summed: ``SpikeCountFn``), for the activity regulariser."""
+        spikes = [] if activity else None
         if net is None:
-            return self.forward_cat(a0)
-        return self.forward_int(a0, net, images)[0]
+            logits = self.forward_cat(a0, spikes=spikes)
+        else:
+            logits = self.forward_int(a0, net, images, spikes=spikes)[0]
+        if not activity:
+            return logits
+        return logits, torch.stack(spikes).sum(0) if spikes else torch.zeros(len(a0))
 
     def forward_float(self, x01, collect=None):
         """The float ANN (ReLU, max-pool); collect gets each layer's activations."""
@@ -238,9 +273,20 @@ class CATNet(nn.Module):
                 collect.append(a.detach())
             a = self._pool(i, a, float_mode=True)
 
-    def forward_cat(self, a0, collect=None):
+    def _count(self, i, pooled, a, spikes):
+        """Append to ``spikes`` the spikes per image that layer ``i`` writes to the spike
+        buffer: its pooled map in TTFS (earliest spike of a window), its map before pooling
+        in rate coding (the average pool is folded into the next layer); returns ``pooled``."""
+        if spikes is not None:
+            spikes.append(SpikeCountFn.apply(pooled if self.coding == "ttfs" else a,
+                                             self.lam(i), self.T, self.coding))
+        return pooled
+
+    def forward_cat(self, a0, collect=None, spikes=None):
         """The CAT model: quantised activations and log weights, real-valued lambdas and biases;
-        collect gets each layer's quantised activations (before pooling)."""
+        collect gets each layer's quantised activations (before pooling), ``spikes`` each
+        firing layer's spikes per image (``SpikeCountFn``: after pooling, as the spike buffer
+        receives them)."""
         a = a0
         for i, kind in enumerate(self.kinds):
             z = self._linear(i, a, quant=True)
@@ -249,9 +295,9 @@ class CATNet(nn.Module):
             a = QuantFn.apply(z, self.lam(i), self.T, self.coding, self.c4)
             if collect is not None:
                 collect.append(a.detach())
-            a = self._pool(i, a)
+            a = self._count(i, self._pool(i, a), a, spikes)
 
-    def forward_int(self, a0, net, images, res=None):
+    def forward_int(self, a0, net, images, res=None, spikes=None):
         """Integer semantics: forward values come from golden.dense on the exported ``net``
         (``res``: its layer results on ``images`` when already computed); the gradient is that
         of the CAT model. Returns (logits for the loss, exact scores)."""
@@ -269,7 +315,8 @@ class CATNet(nn.Module):
             q = QuantFn.apply(z, lam, self.T, self.coding, self.c4)
             exact = lam.detach() * spikes_to_activation(res[i].spikes, self.T,
                                                         self.coding).to(z.device)
-            a = self._pool(i, q + (exact.to(q.dtype) - q).detach())
+            a = q + (exact.to(q.dtype) - q).detach()
+            a = self._count(i, self._pool(i, a), a, spikes)
 
 
 # -- export ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
     python -m golden.train --net mine --data mnist --arch pad=2,c16,c16,p,c32,p,fc10
     python -m golden.train --net digits --replace-shipped   # overwrite nets/digits.json
     python -m golden.train --all --replace-shipped       # regenerate every shipped network
+    python -m golden.train --net mnist-sparse --arch mnist --T 4 --activity 2   # fewer spikes
     torchrun --nproc-per-node 2 -m golden.train --net mnist --device cpu   # data parallel
 
 torch is an optional extra (``pip install .[train]``); nothing else in ``golden`` imports it.
@@ -27,6 +28,11 @@ Pipeline (DESIGN.md section 2, "Export"); the models are in ``golden.catnet``:
 3. Integer-semantics fine-tune: every step exports the current parameters and runs the golden
    dense model on the batch; the torch forward values are replaced by the integer ones, the
    gradient flows through the CAT quantisers. So the trained model *is* the exported one.
+   In phases 2 and 3, optionally (``--activity STRENGTH``, default off), an activity
+   regulariser adds ``STRENGTH x spikes per image / 1000`` to the loss: the exact count of
+   events the firing layers write to the spike buffer, with a straight-through gradient that
+   pushes every pre-activation in 0..lambda down alike (``catnet.SpikeCountFn``), so that
+   TTFS networks fire fewer neurons for the same accuracy.
 4. Export with ``network.save`` (validating, atomic). A network that does not fit the contract
    is refused with a one-line error and exit status 2, and nothing is written.
 """
@@ -199,8 +205,11 @@ def train_cat(model, x, y, st, rng, aug, name, input_shape, dist, progress=True,
     """CAT fine-tune, one AdamW + cosine schedule over cat_epochs + int_epochs epochs; the last
     int_epochs use the integer-semantics forward (the exported integers through golden.dense),
     so the schedule anneals to zero on the exact exported model. ``on_switch()`` is called
-    when the integer epochs start."""
+    when the integer epochs start. ``st["activity"]`` (default 0: off) adds the activity
+    regulariser ``activity * spikes per image / 1000`` to the loss (``CATNet.forward``'s
+    spike count of the firing layers, input events excluded: the encoder's are fixed)."""
     lr, epochs, n_int = st["cat_lr"], st["cat_epochs"] + st["int_epochs"], st["int_epochs"]
+    activity = st.get("activity", 0.0)
     steps = epochs * -(-len(x) // st["batch"])
     model.to(dist.device)
     wrapped = dist.wrap(model)
@@ -215,11 +224,14 @@ def train_cat(model, x, y, st, rng, aug, name, input_shape, dist, progress=True,
         for idx in _batches(len(x), st["batch"], rng, dist):
             xb = shift_batch(x[idx], aug, st["augment"])
             a0 = encode(xb, model.T, model.coding, model.rule).to(dist.device)
-            if integer:
-                logits = wrapped(a0, build(model, name, input_shape), xb)
+            net = build(model, name, input_shape) if integer else None
+            if activity:
+                logits, spikes = wrapped(a0, net, xb, activity=True)
             else:
-                logits = wrapped(a0)
+                logits = wrapped(a0, net, xb) if integer else wrapped(a0)
             loss = Fn.cross_entropy(logits, dist.tensor(y[idx], torch.int64))
+            if activity:  # the activity regulariser: spikes per image, in thousands
+                loss = loss + activity * spikes.mean() / 1000.0
             _step(opt, sched, bar, loss)
     bar.close()
     model.cpu()
@@ -439,6 +451,9 @@ def main(argv=None):
     ap.add_argument("--cat-epochs", type=cli.count(0), help="CAT epochs (0 with --int-epochs 0: "
                                                             "plain conversion of the float ANN)")
     ap.add_argument("--int-epochs", type=cli.count(0), help="integer-semantics epochs")
+    ap.add_argument("--activity", type=_strength, default=None,
+                    help="activity regulariser: add STRENGTH x spikes per image / 1000 to the "
+                         "CAT loss (default: off)")
     ap.add_argument("--out", help=f"output file (default {os.path.relpath(BUILD_NETS_DIR)}/"
                                   "NAME.json)")
     ap.add_argument("--replace-shipped", action="store_true",
@@ -473,12 +488,24 @@ def main(argv=None):
                           float_from=args.float_from, arch=args.arch, dataset=args.data,
                           device=args.device, settings={
                               k: v for k, v in (("cat_epochs", args.cat_epochs),
-                                                ("int_epochs", args.int_epochs))
+                                                ("int_epochs", args.int_epochs),
+                                                ("activity", args.activity))
                               if v is not None})
         except (ExportError, data.DatasetUnavailable, data.UnknownDataset, ValueError,
                 distributed.DeviceError) as exc:
             return cli.fail(ap.prog, exc)
     return 0
+
+
+def _strength(text):
+    """Option type of --activity: a finite number >= 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return v
 
 
 def _existing_file(text):

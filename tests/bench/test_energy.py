@@ -115,17 +115,127 @@ def test_analytic_memories_equal_manifest(seed):
         assert E.memories_of(net, P) == man
 
 
-def test_vgg16_geometry_and_work():
-    layers = E.vgg16_cifar10(1.0, 1.0)
-    assert sum(l["kind"] == "conv2d" for l in layers) == 13
-    assert sum(l["kind"] != "conv2d" for l in layers) == 3
-    assert layers[0]["macs"] == 3 * 9 * 32 * 32 * 64
-    assert layers[-1]["macs"] == 4096 * 10
-    # every input spiking: in-bounds synops of conv1 = MACs minus the padded products
-    assert layers[0]["counts"]["synops"] == pytest.approx(3 * (3 * 32 - 2) ** 2 * 64)
-    assert layers[0]["counts"]["synops"] < layers[0]["macs"]
-    assert len(E.vgg16_firing(0.1, 0.2)) == 15
-    lo, hi = E.vgg16_energy(0.05), E.vgg16_energy(0.2)
-    assert 0 < lo["total_uj_45nm"] < hi["total_uj_45nm"]
-    assert hi["total_uj_28nm"] == pytest.approx(hi["total_uj_45nm"] * 28 / 45)
-    assert lo["macs"] == sum(l["macs"] for l in layers)
+# -- the processor model at 28 nm ----------------------------------------------------------------
+
+def test_sram28_table_points_and_interpolation():
+    r, w = E.CACTI_28NM[(4096, 8)]
+    assert E.sram28_pj(512, 64, "read") == pytest.approx(r)      # 4 KB of 64-bit words
+    assert E.sram28_pj(512, 64, "write") == pytest.approx(w)
+    # log-log between two table sizes: the geometric mean at the geometric mean size
+    (r0, _), (r1, _) = E.CACTI_28NM[(4096, 4)], E.CACTI_28NM[(8192, 4)]
+    depth = int(round(math.sqrt(4096 * 8192) / 4))
+    assert E.sram28_pj(depth, 32) == pytest.approx(math.sqrt(r0 * r1), rel=1e-3)
+    # linear in the word width between two table widths: 1024 words of 40 bits (5120 bytes)
+    def at(block):
+        e0, e1 = E.CACTI_28NM[(4096, block)][0], E.CACTI_28NM[(8192, block)][0]
+        return math.exp(np.interp(math.log(5120), [math.log(4096), math.log(8192)],
+                                  [math.log(e0), math.log(e1)]))
+    assert E.sram28_pj(1024, 40) == pytest.approx(at(4) + (at(8) - at(4)) * (5 - 4) / (8 - 4))
+    # a 5-bit word is charged as an 8-bit one of the same depth
+    assert E.sram28_pj(8192, 5) == pytest.approx(E.sram28_pj(8192 * 5 // 8, 8))
+
+
+def test_sram28_small_memories_are_registers():
+    # fewer than 16 words: flip-flops, 0.009 pJ/bit at 40 nm scaled by 28/40
+    assert E.sram28_pj(8, 64) == pytest.approx(64 * 0.009 * 28 / 40)
+    assert E.register_pj(35) == pytest.approx(35 * 0.009 * 0.7)
+    assert E.sram28_pj(8, 64, "write") == E.sram28_pj(8, 64, "read")
+
+
+def test_sram28_rejects_unknown_operation():
+    with pytest.raises(KeyError):
+        E.sram28_pj(1024, 32, "erase")
+
+
+def test_external_memory_energy():
+    lo, hi = E.external_uj(1_000_000)
+    assert lo == pytest.approx(8e6 * 1300 / 64 * 1e-6)
+    assert hi == pytest.approx(2 * lo)
+
+
+def _processor_net(seed):
+    rng = np.random.default_rng(seed)
+    return G.random_network(rng, (2, 8, 8), [G.conv(6), G.pool(), G.conv(5, padding=0),
+                                             G.dense_layer(7), G.classifier(3)], T=8)
+
+
+def _cap(net, P=4):
+    from golden import capacity as C
+    need = C.requirements([net], P)
+    return C.with_changes(C.preset("vgg16"), cores=P, membrane_words=64, weight_words=64,
+                          param_words=1, spike_events=C.pow2_ceil(need["spike_events"]))
+
+
+def test_processor_counts_equal_the_event_model():
+    """Every count the dataflows use, checked against golden.event and brute force."""
+    from golden import capacity as C
+    net = _processor_net(3)
+    cap = _cap(net)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3,) + net.input_shape, dtype=np.uint8)
+    got = E.processor_counts(net, cap, images)
+    traces = [event.run(net, img) for img in images]
+    plans = C.plan(net, cap)
+    assert any(p.passes > 1 for p in plans)
+    assert got["input_events"] == pytest.approx(np.mean([len(t.input_events) for t in traces]))
+    for i, (row, layer, p) in enumerate(zip(got["layers"], net.layers, plans)):
+        co = layer.out_channels if layer.kind == "conv2d" else layer.out_shape[0]
+        def mean(k, i=i):
+            return np.mean([t.layers[i].counts[k] for t in traces])
+        assert row["events_in"] == pytest.approx(mean("events_in"))
+        assert row["synops"] == pytest.approx(mean("synops"))
+        assert row["lane_synops"] == pytest.approx(mean("synops") / co * p.groups * 4)
+        assert row["events_out"] == pytest.approx(mean("events_out"))
+        assert (row["groups"], row["passes"]) == (p.groups, p.passes)
+        # window hits by brute force: (output position, input channel) pairs whose window
+        # holds an input event, times the lanes
+        hits = []
+        for t in traces:
+            ev = t.input_events if i == 0 else t.layers[i - 1].events
+            spk = np.zeros(int(np.prod(layer.in_map)), dtype=bool)
+            spk[ev[:, 0]] = True
+            if layer.kind != "conv2d":
+                hits.append(spk.sum())
+                continue
+            c_in, h, w = layer.in_map
+            spk = spk.reshape(c_in, h, w)
+            _, ho, wo = layer.out_shape
+            K, s, pad = layer.kernel, layer.stride, layer.padding
+            n = 0
+            for c in range(c_in):
+                for oy in range(ho):
+                    for ox in range(wo):
+                        n += any(spk[c, y, x] for y in range(oy * s - pad, oy * s - pad + K)
+                                 for x in range(ox * s - pad, ox * s - pad + K)
+                                 if 0 <= y < h and 0 <= x < w)
+            hits.append(n)
+        assert row["window_hits"] == pytest.approx(np.mean(hits) * p.groups * 4)
+
+
+def test_processor_energy_arithmetic():
+    net = _processor_net(4)
+    cap = _cap(net)
+    images = np.random.default_rng(1).integers(0, 256, (2,) + net.input_shape, dtype=np.uint8)
+    counts = E.processor_counts(net, cap, images)
+    L = counts["layers"]
+    syn = sum(l["lane_synops"] for l in L)
+    neurons = sum(l["lane_neurons"] for l in L)
+    ref = E.processor_energy(counts, cap, "reference", net.T)
+    m = ref["memories"]["membrane"]
+    assert (m["depth"], m["width"]) == (cap.membrane_words, cap.membrane_bits)
+    e = ref["energy_pj"]
+    assert e["membrane"] == pytest.approx((syn + neurons) * (m["read_pj"] + m["write_pj"]))
+    w = ref["memories"]["weights"]
+    assert e["weights"] == pytest.approx(sum(l["weight_words"] for l in L) * w["write_pj"]
+                                         + syn * w["read_pj"])
+    assert e["accumulate"] == pytest.approx(syn * 0.1 * cap.membrane_bits / 32 * 28 / 45)
+    assert e["total"] == pytest.approx(sum(v for k, v in e.items() if k != "total"))
+    kw = E.processor_energy(counts, cap, "kernel_window", net.T)
+    assert kw["memories"]["membrane"]["depth"] == -(-cap.membrane_words // 9)
+    assert kw["memories"]["weights"]["width"] == 9 * 5
+    os_ = E.processor_energy(counts, cap, "output_stationary", net.T)
+    assert "membrane" not in os_["energy_pj"] and "membrane" not in os_["memories"]
+    assert os_["energy_pj"]["accumulator_registers"] == pytest.approx(
+        syn * 2 * E.register_pj(cap.membrane_bits))
+    with pytest.raises(ValueError, match="dataflow"):
+        E.processor_energy(counts, cap, "weight_stationary", net.T)

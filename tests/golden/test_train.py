@@ -166,3 +166,69 @@ def test_data_set_absent_says_where(monkeypatch, tmp_path, capsys):
     assert train.main(["--net", "vgg16-cifar10", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path / "cifar-10-batches-py") in err
+
+
+# -- the activity (spike-count) regulariser -------------------------------------------------
+
+def _digits_model(T=6, coding="ttfs"):
+    x, _ = data.load("digits", "train")
+    fm = catnet.FloatANN(arch.arch_of("digits"), (1, 8, 8))
+    model = catnet.CATNet(fm.folded(), T=T, coding=coding)
+    train.init_lambdas(model, x)
+    return model, x
+
+
+@pytest.mark.parametrize("coding", ["ttfs", "rate"])
+def test_spike_count_is_the_dense_models(coding):
+    """The regulariser's forward value is the number of events the layers write to the spike
+    buffer (input events excluded), exactly as golden.dense counts them."""
+    torch.set_num_threads(2)
+    model, x = _digits_model(T=4, coding=coding)
+    net = catnet.build(model, f"digits-{coding}-t4", x.shape[1:])
+    a0 = catnet.encode(x[:32], 4, coding, "round")
+    _, spikes = model(a0, net, x[:32], activity=True)
+    _, res = dense.run(net, x[:32])
+    want = np.zeros(32)
+    for r in res:
+        if r.spikes is not None:  # TTFS: the pooled map; rate: counts before the avg pool
+            m = r.pooled if coding == "ttfs" else r.spikes
+            want += ((m < 4) if coding == "ttfs" else m).reshape(32, -1).sum(axis=1)
+    assert np.array_equal(spikes.detach().numpy(), want)
+    # the CAT forward counts its own quantised map the same way
+    logits, cat_spikes = model(a0, activity=True)
+    assert logits.shape == (32, 10) and cat_spikes.shape == (32,)
+    assert torch.equal(model(a0), logits)
+
+
+def test_spike_count_gradient_pushes_every_firing_neuron_down():
+    lam = torch.tensor(2.0)
+    a = torch.tensor([[0.0, 2.0, 0.25, 1e-3]], requires_grad=True)
+    n = catnet.SpikeCountFn.apply(a, lam, 8, "ttfs")
+    assert n.item() == 3
+    n.sum().backward()
+    assert torch.allclose(a.grad, torch.full_like(a, 0.5))  # 1 / lambda, however late
+
+
+def test_activity_regulariser_fewer_spikes_and_recorded(tmp_path):
+    """Default off: the file has no trace of it; on: recorded in meta.training and the trained
+    network fires less on the same data."""
+    torch.set_num_threads(2)
+    spikes, metas = [], []
+    for a in (None, 50.0):
+        out = tmp_path / f"a{a}.json"
+        settings = {} if a is None else {"activity": a}
+        net, meta = train.train_network("digits", epochs=1, limit=300, out=str(out),
+                                        settings=settings, **QUIET)
+        x, _ = data.load("digits", "heldout")
+        _, res = dense.run(net, x[:300])
+        spikes.append(sum(int((r.pooled < net.T).sum()) for r in res if r.pooled is not None))
+        metas.append(meta["training"])
+    assert "activity" not in metas[0] and metas[1]["activity"] == 50.0
+    assert spikes[1] < spikes[0]
+
+
+def test_activity_must_be_a_number(capsys):
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--net", "digits", "--activity", "-1"])
+    assert exc.value.code == 2
+    assert "--activity: must be a number >= 0" in capsys.readouterr().err
