@@ -220,8 +220,8 @@ def run(args):
     if not args.quick and "mnist" in datasets and "mnist" not in skipped:
         _log("coding comparison: TTFS, rate (count scheme), time-stepped (bench.coding)")
         coding = C.measure(P=args.p, log=_log)
-    res = {"depth": depth, "coding": coding, "args": vars(args), "notes": notes, "missing_nets": missing,
-           "skipped": skipped,
+    res = {"depth": depth, "coding": coding, "args": vars(args), "notes": notes,
+           "missing_nets": missing, "skipped": skipped,
            "float_acc": floats, "float_source": float_src, "results": results, "rtl": rtl,
            "comparisons": comparisons, "vgg16": vgg, "speed": speed,
            "synth": {"sweep_present": sweep is not None, "note": synth_note,

@@ -61,8 +61,8 @@ from .files import atomic_write
 from .nets import NETS_DIR, resolve
 
 __all__ = ["INPUT_MODES", "TimestepError", "Run", "check", "run", "event_fanout",
-           "synops_of", "layer_work", "count_scheme", "compare", "rate_variants", "gap_rows", "gap_markdown", "cached",
-           "main"]
+           "synops_of", "layer_work", "count_scheme", "compare", "rate_variants", "gap_rows",
+           "gap_markdown", "cached", "main"]
 
 INPUT_MODES = ("encoder", "current")
 REPO = os.path.dirname(NETS_DIR)

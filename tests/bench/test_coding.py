@@ -5,9 +5,8 @@ import pytest
 
 from bench import coding as C
 from bench import energy as E
-from golden import cycles, dense, event
+from golden import cycles, dense, event, timestep
 from golden import randnet as R
-from golden import timestep
 
 KEYS = ("synops", "membrane_reads", "membrane_writes", "weight_reads", "spike_reads",
         "spike_writes", "input_events", "neurons")
@@ -63,8 +62,8 @@ def test_timestepped_schedule_counts_and_memories():
 
 
 def test_markdown_rows():
-    res = {"P": 8, "cycle_images": 5, "assumptions": ["a"], "notes": ["n"],
-           "bases": {"mnist": {"images": 7, "rows": [
+    res = {"P": 8, "assumptions": ["a"], "notes": ["n"],
+           "bases": {"mnist": {"images": 7, "cycle_images": 5, "rows": [
                {"scheme": "ttfs", "T": 2, "net": "mnist-ttfs-t2", "acc": 0.5, "spikes": 3.0,
                 "synops": 9.0, "cycles": 100.0, "energy": {"nj_45nm": 1.0, "nj_28nm": 0.6}},
                {"scheme": "rate", "T": 2, "net": "mnist-rate-t2", "missing": True},
