@@ -24,9 +24,9 @@ every layer one time step at a time, T steps:
       count (``contract.encode_input``), its spikes spread evenly over the steps. With this
       input the two models differ only by the unevenness of the hidden layers.
   ``current``
-      the QCFS paper's presentation (its code repeats the analog image at every step): the
-      first layer receives the constant current ``sum(W x / 255)`` per step. To keep it exact
-      in integers that layer's membrane, bias and threshold are multiplied by
+      the presentation of the QCFS paper's converted SNN (the static image is the input at
+      every step): the first layer receives the constant current ``sum(W x / 255)`` per step.
+      To keep it exact in integers that layer's membrane, bias and threshold are multiplied by
       ``contract.ANALOG_INPUT_SCALE`` (255). The first layer sees the unquantised x / 255, not
       the T-level input the networks were trained with, so this mode adds an input
       quantisation difference to the unevenness.
@@ -62,12 +62,15 @@ from .nets import NETS_DIR, resolve
 
 __all__ = ["INPUT_MODES", "TimestepError", "Run", "check", "run", "event_fanout",
            "synops_of", "layer_work", "count_scheme", "compare", "rate_variants", "gap_rows",
-           "gap_markdown", "cached", "main"]
+           "gap_markdown", "cached", "base_limit", "BASE_LIMITS", "main"]
 
 INPUT_MODES = ("encoder", "current")
 REPO = os.path.dirname(NETS_DIR)
 CACHE_DIR = os.path.join(REPO, "build", "timestep")
 DEFAULT_BATCH = 250
+#: images of a base's variants in the gap table and the bench (None: the whole split): VGG-16
+#: costs about 25 dense passes of the held-out split per variant
+BASE_LIMITS = {"mnist-vgg16": 200}
 
 
 class TimestepError(ValueError):
@@ -115,13 +118,17 @@ def check(net, steps=None, input_mode="encoder"):
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or \
             not 1 <= steps <= contract.T_MAX:
         raise TimestepError(f"steps: {steps!r} is not an integer in 1..{contract.T_MAX}")
-    if input_mode == "current":
-        # the scaled first layer: membrane_bits + 8 bits, and its float64 sums stay exact
-        # (fan_in * 255 * 2^14 < 2^46 for every loadable layer)
-        bits = net.layers[0].membrane_bits + contract.ANALOG_INPUT_SCALE.bit_length()
+    # the membranes' worst case grows with the steps beyond T (each step adds at most what one
+    # step of the count scheme adds); the analog first layer carries 8 more bits. Its float64
+    # sums stay exact: fan_in * 255 * 2^14 < 2^46 for every loadable layer.
+    extra = (-(-int(steps) // net.T) - 1).bit_length()
+    for layer in net.layers:
+        bits = layer.membrane_bits + extra
+        if input_mode == "current" and layer.index == 0:
+            bits += contract.ANALOG_INPUT_SCALE.bit_length()
         if bits > network.INT64_HEADROOM:
-            raise TimestepError(f"{net.name}: the first layer's membrane scaled by "
-                                f"{contract.ANALOG_INPUT_SCALE} needs {bits} bits, more than "
+            raise TimestepError(f"{net.name}: layer {layer.index} needs {bits}-bit membranes "
+                                f"over {steps} steps ({input_mode} input), more than "
                                 f"{network.INT64_HEADROOM}")
     return int(steps)
 
@@ -238,8 +245,9 @@ def count_scheme(net, images):
     return scores, np.argmax(scores, axis=1), x, counts, layer_work(net, [x] + counts)
 
 
-def compare(net, x, y, *, modes=INPUT_MODES, batch=DEFAULT_BATCH):
-    """The time-stepped SNN (each input mode) against the count scheme on images x, labels y:
+def compare(net, x, y, *, modes=INPUT_MODES, steps=None, batch=DEFAULT_BATCH):
+    """The time-stepped SNN (each input mode; ``steps``, default T) against the count scheme on
+    images x, labels y:
     accuracies, the fraction of images whose prediction (or scores) differ, spikes and synops
     per image (also per layer: ``layers`` = mean input events and synops of each layer), and
     per firing layer the fraction of neurons whose spike count differs."""
@@ -249,7 +257,7 @@ def compare(net, x, y, *, modes=INPUT_MODES, batch=DEFAULT_BATCH):
     cs = {"correct": 0, "events_in": np.zeros(L), "synops": np.zeros(L)}
     ts = {m: {"correct": 0, "pred_differs": 0, "scores_differ": 0, "events_in": np.zeros(L),
               "synops": np.zeros(L), "analog_macs": 0, "count_differs": np.zeros(len(firing)),
-              "step_spikes": np.zeros(check(net, None, m))} for m in modes}
+              "step_spikes": np.zeros(check(net, steps, m))} for m in modes}
     for i in range(0, n, batch):
         xb, yb = x[i:i + batch], y[i:i + batch]
         sc, pred, _, counts, (ev, syn) = count_scheme(net, xb)
@@ -257,7 +265,7 @@ def compare(net, x, y, *, modes=INPUT_MODES, batch=DEFAULT_BATCH):
         cs["events_in"] += ev.sum(axis=0)
         cs["synops"] += syn.sum(axis=0)
         for m in modes:
-            r = run(net, xb, input_mode=m)
+            r = run(net, xb, steps=steps, input_mode=m)
             t = ts[m]
             t["correct"] += int((r.prediction == yb).sum())
             t["pred_differs"] += int((r.prediction != pred).sum())
@@ -274,7 +282,8 @@ def compare(net, x, y, *, modes=INPUT_MODES, batch=DEFAULT_BATCH):
         return {"spikes": float(t["events_in"].sum()) / d, "synops": float(t["synops"].sum()) / d,
                 "layers": {"events_in": [float(v) / d for v in t["events_in"]],
                            "synops": [float(v) / d for v in t["synops"]]}}
-    out = {"net": net.name, "T": net.T, "images": int(n), "count_acc": cs["correct"] / d,
+    out = {"net": net.name, "T": net.T, "steps": check(net, steps), "images": int(n),
+           "count_acc": cs["correct"] / d,
            "count": work(cs), "timestepped": {}}
     for m, t in ts.items():
         out["timestepped"][m] = dict(
@@ -311,17 +320,18 @@ def _sources_hash(path, extra=""):
     return h.hexdigest()[:16]
 
 
-def cached(path, split="heldout", limit=None, *, modes=INPUT_MODES, cache=True):
+def cached(path, split="heldout", limit=None, *, modes=INPUT_MODES, steps=None, cache=True):
     """``compare`` of the network file ``path`` on a data set split (plus its float ANN's
-    accuracy), stored in build/timestep/ keyed by the file, the model sources, split, limit
-    and modes, and reused when ``cache``."""
+    accuracy), stored in build/timestep/ keyed by the file, the model sources, split, limit,
+    modes and steps, and reused when ``cache``."""
     try:
         net = network.load(path)
     except network.NetworkError as exc:
         raise TimestepError(str(exc)) from None
-    check(net)
+    for m in modes:
+        check(net, steps, m)
     stem = os.path.basename(path)[:-5]
-    key = _sources_hash(path, f"{split}:{limit}:{','.join(modes)}")
+    key = _sources_hash(path, f"{split}:{limit}:{','.join(modes)}:{steps}")
     cf = os.path.join(CACHE_DIR, f"{stem}-{key}.json")
     if cache and os.path.isfile(cf):
         with open(cf) as f:
@@ -330,7 +340,7 @@ def cached(path, split="heldout", limit=None, *, modes=INPUT_MODES, cache=True):
     x, y = data.load(dataset, split, net.input_shape)
     if limit:
         x, y = x[:limit], y[:limit]
-    res = compare(net, x, y, modes=modes)
+    res = compare(net, x, y, modes=modes, steps=steps)
     res.update(net=stem, file=os.path.relpath(path, REPO), split=split)
     try:
         res["float_acc"] = float((floatnet.predict(floatnet.load(path, dataset), x) == y).mean())
@@ -341,14 +351,19 @@ def cached(path, split="heldout", limit=None, *, modes=INPUT_MODES, cache=True):
     return res
 
 
+def base_limit(stem):
+    """Default number of images of a variant (``BASE_LIMITS`` of its base; None: all)."""
+    return BASE_LIMITS.get(stem.rsplit("-rate-t", 1)[0])
+
+
 def gap_rows(stems=None, split="heldout", limit=None, cache=True, log=None):
-    """``cached`` of every rate variant (default: all in nets/); a variant whose data set is
-    not here gives a row with ``missing`` set."""
+    """``cached`` of every rate variant (default: all in nets/) on ``limit`` images (default:
+    ``base_limit``); a variant whose data set is not here gives a row with ``missing`` set."""
     rows = []
     for stem in rate_variants() if stems is None else stems:
         path = os.path.join(NETS_DIR, stem + ".json")
         try:
-            r = cached(path, split, limit, cache=cache)
+            r = cached(path, split, limit or base_limit(stem), cache=cache)
         except data.DatasetUnavailable as exc:
             rows.append({"net": stem, "missing": str(exc).splitlines()[0]})
             continue
@@ -391,13 +406,17 @@ def gap_markdown(rows):
           "the steps). Encoder input: an IF neuron per pixel whose spike count equals the count "
           "scheme's input count, so the gap is the hidden layers' unevenness error alone. Analog "
           "input: the QCFS paper's constant current x/255 into the first layer at every step "
-          "(input not quantised to T levels). Gap = time-stepped minus count scheme accuracy. "
-          "Spikes include the input encoder's (none in analog mode).", ""]
+          "(input not quantised to T levels). Gap = time-stepped minus count scheme accuracy; "
+          "predictions differ = images whose time-stepped class differs from the count "
+          "scheme's. Float ANN: the BN-folded float network the variant was fine-tuned from. "
+          "Spikes include the input encoder's (none in analog mode). Images: the first ones of "
+          "the held-out split, all unless the column says fewer.", ""]
     return "\n".join(L)
 
 
 def _table(r):
     rows = [("network", r["net"]), ("images", f"{r['images']} ({r.get('split', '-')})"),
+            ("T / time steps run", f"{r['T']} / {r['steps']}"),
             ("float ANN accuracy %", _pct(r.get("float_acc"))),
             ("count scheme (= quantised ANN) accuracy %", _pct(r["count_acc"])),
             ("count scheme spikes / synops per image",
@@ -423,7 +442,11 @@ def main(argv=None):
     ap.add_argument("--input", choices=INPUT_MODES, action="append",
                     help="input presentation (repeatable; default: both)")
     ap.add_argument("--split", default="heldout", choices=data.SPLITS)
-    ap.add_argument("--limit", type=cli.count(1), help="only the first N images of the split")
+    ap.add_argument("--limit", type=cli.count(1), help="only the first N images of the split "
+                    "(--gap default: all, but " + ", ".join(f"{k}: {v}" for k, v in
+                                                            BASE_LIMITS.items()) + ")")
+    ap.add_argument("--steps", type=cli.count(1, contract.T_MAX),
+                    help="--net: run this many time steps (default: the network's T)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--gap", action="store_true",
                     help="write the unevenness table of every rate variant in nets/ (--out)")
@@ -434,6 +457,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.gap == bool(args.net):
         ap.error("give either --net NAME or --gap")
+    if args.gap and args.steps:
+        ap.error("--steps goes with --net (the gap table runs every network's own T)")
     modes = tuple(dict.fromkeys(args.input)) if args.input else INPUT_MODES
     try:
         if args.gap:
@@ -446,7 +471,8 @@ def main(argv=None):
         path = resolve(args.net)
         if not os.path.isfile(path):
             raise TimestepError(f"unknown network {args.net!r}: {path} not found")
-        res = cached(path, args.split, args.limit, modes=modes, cache=not args.no_cache)
+        res = cached(path, args.split, args.limit, modes=modes, steps=args.steps,
+                     cache=not args.no_cache)
     except (TimestepError, data.DatasetUnavailable, data.UnknownDataset,
             contract.ContractError, OSError) as exc:
         return cli.fail(ap.prog, exc)

@@ -233,3 +233,19 @@ def test_cli_errors_exit_2(args, msg):
     p = run_cli(*args)
     assert p.returncode == 2 and msg in p.stderr and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_more_steps_than_T():
+    """Run for longer than the trained T (QCFS's T > L): allowed up to T_MAX, counts up to the
+    steps run; the width check refuses what would not fit in int64."""
+    net, rng = pooled_net(6, 2)
+    r = ts.run(net, R.random_images(rng, net.input_shape, 3), steps=8)
+    assert r.step_spikes.shape == (8, 3) and max(int(c.max()) for c in r.counts) <= 8
+    assert ts.check(net, 16) == 16
+    wide = network.Network(**{**net.__dict__, "layers": tuple(
+        network._replace(l, membrane_bits=61) for l in net.layers)})
+    assert ts.check(wide, 2) == 2
+    with pytest.raises(ts.TimestepError, match="more than 63"):
+        ts.check(wide, 16)
+    with pytest.raises(ts.TimestepError, match="more than 63"):
+        ts.check(wide, 2, "current")
