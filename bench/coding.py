@@ -274,6 +274,11 @@ def markdown(res, heading):
                      f"{r['spikes']:,.1f} | {syn} | {cyc} | "
                      + (f"{en['nj_45nm']:,.1f} | {en['nj_28nm']:,.1f}" if en else "- | -")
                      + " |")
+        gaps = [r for r in b["rows"] if r["scheme"] == "timestepped-encoder"]
+        if gaps:
+            L += ["", f"Unevenness gap of {base} (time-stepped with encoder input minus count "
+                  "scheme, points): " + ", ".join(f"T={r['T']}: {100 * r['gap']:+.2f}"
+                                                  for r in gaps) + "."]
         L += [""]
     for n in res["notes"]:
         L += [f"- {n}"]

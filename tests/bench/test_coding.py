@@ -74,4 +74,6 @@ def test_markdown_rows():
     assert "| 2 | TTFS | `mnist-ttfs-t2` | 50.00 | - | - | 3.0 | 9 | 100 | 1.0 | 0.6 |" in text
     assert "`mnist-rate-t2` not in nets/" in text
     assert "| -25.00 | 50.00 |" in text and "no RTL" in text
+    assert "Unevenness gap of mnist (time-stepped with encoder input minus count scheme, " \
+        "points): T=2: -25.00." in text
     assert "Not measured" in "\n".join(C.markdown(None, "## X"))
