@@ -8,7 +8,7 @@ __all__ = ["markdown", "SECTIONS"]
 
 SECTIONS = ("## 1. Accuracy against T", "## 2. Work per inference",
             "## 3. Energy per inference", "## 4. Tool speed", "## 5. Plots",
-            "## 6. Accuracy against depth")
+            "## 6. Accuracy against depth", "## 7. Coding: TTFS, rate, time-stepped")
 
 
 def _pct(v, d=2):
@@ -345,7 +345,7 @@ def markdown(r):
     if r["notes"]:
         L += ["Notes:", ""] + [f"- {n}" for n in r["notes"]] + [""]
     L += _headline(r)
-    L += _accuracy(r) + _work(r) + _energy(r) + _speed(r) + _plots(r) + _depth(r)
+    L += _accuracy(r) + _work(r) + _energy(r) + _speed(r) + _plots(r) + _depth(r) + _coding(r)
     return "\n".join(L) + "\n"
 
 
@@ -366,6 +366,12 @@ def _depth(r):
               f"{sp['event_img_per_s']:.2f} images/s ({sp['event_images']} images, "
               f"{sp['event_equals_dense']} of them equal to the dense scores).", ""]
     return L
+
+
+def _coding(r):
+    """TTFS against rate coding (count scheme) against the time-stepped SNN (bench.coding)."""
+    from .coding import markdown as coding_markdown
+    return coding_markdown(r.get("coding"), SECTIONS[6])
 
 
 def _headline(r):

@@ -10,6 +10,7 @@ import numpy as np
 
 from golden import data
 
+from . import coding as C
 from . import energy as E
 from . import measure as M
 from . import plots, report
@@ -240,10 +241,14 @@ def run(args):
     if not args.quick and "mnist" in datasets and "mnist" not in skipped:
         _log("accuracy against depth (golden.evaluate.depth_rows)")
         depth = M.depth()
+    coding = None
+    if not args.quick and "mnist" in datasets and "mnist" not in skipped:
+        _log("coding comparison: TTFS, rate (count scheme), time-stepped (bench.coding)")
+        coding = C.measure(P=args.p, log=_log)
     head, head_notes = headline(results, comparisons, vgg, pts, build, args.p)
     res = {**head, "headline_notes": head_notes,
-           "depth": depth, "args": vars(args), "notes": notes, "missing_nets": missing,
-           "skipped": skipped,
+           "depth": depth, "coding": coding, "args": vars(args), "notes": notes,
+           "missing_nets": missing, "skipped": skipped,
            "float_acc": floats, "float_source": float_src, "results": results, "rtl": rtl,
            "comparisons": comparisons, "vgg16": vgg, "speed": speed,
            "synth": {"sweep_present": sweep is not None, "note": synth_note,

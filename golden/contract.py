@@ -23,6 +23,7 @@ __all__ = [
     "fire",
     "rate_initial_membrane", "membrane_bound", "signed_width", "unsigned_width",
     "encode_input", "spike_value", "time_bits",
+    "IF_INPUT_THETA", "if_initial_membrane", "if_step", "if_input_current", "ANALOG_INPUT_SCALE",
 ]
 
 CODE_BITS = 5
@@ -201,3 +202,42 @@ def signed_width(bound):
 
 def unsigned_width(bound):
     return max(1, int(bound).bit_length())
+
+
+# -- time-stepped integrate-and-fire (QCFS's converted SNN; golden.timestep) ---------------------
+#
+# The time-stepped SNN of Bu et al. (QCFS, ICLR 2022) runs every layer one time step at a time:
+# an IF neuron starts at Theta/2, adds its input current (bias B per step plus the increments of
+# the events of that step) at every step, spikes when the membrane reaches Theta and then
+# subtracts Theta (reset by subtraction). It spikes at most once per step.
+
+#: threshold of the input encoder's IF neuron, in half pixel units (Theta_in = 2 * 255, so that
+#: its initial membrane Theta_in / 2 = 255 is an integer)
+IF_INPUT_THETA = 2 * INPUT_THETA
+#: the first layer with analog (constant-current) input carries membrane, bias and threshold
+#: multiplied by this, so that the per-step current sum(W * x / 255) is an integer
+ANALOG_INPUT_SCALE = INPUT_THETA
+
+
+def if_initial_membrane(theta):
+    """Initial membrane Theta/2 of a time-stepped IF neuron (Theta is even in rate coding)."""
+    return np.asarray(theta, dtype=np.int64) // 2
+
+
+def if_step(v, current, theta):
+    """One time step of IF neurons: ``v += current``; spike where ``v >= Theta``; there
+    ``v -= Theta`` (reset by subtraction). Returns (spikes 0/1, new v), both int64."""
+    v = np.asarray(v, dtype=np.int64) + np.asarray(current, dtype=np.int64)
+    theta = np.asarray(theta, dtype=np.int64)
+    spikes = (v >= theta).astype(np.int64)
+    return spikes, v - spikes * theta
+
+
+def if_input_current(pixels):
+    """Per-step current 2 x of the input encoder's IF neuron of pixel x (threshold
+    IF_INPUT_THETA, initial membrane IF_INPUT_THETA / 2): after t steps it has spiked
+    ``encode_input(x, t, "rate")`` = floor(x t / 255 + 1/2) times, once per step at most."""
+    x = np.asarray(pixels, dtype=np.int64)
+    if (x < 0).any() or (x > 255).any():
+        raise ContractError("input pixel outside 0..255")
+    return 2 * x

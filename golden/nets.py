@@ -16,6 +16,7 @@ SHIPPED_ALL = (
     "mnist", "mnist-ttfs-t2", "mnist-ttfs-t4", "mnist-ttfs-t6", "mnist-rate-t2",
     "mnist-rate-t4", "mnist-rate-t8",
     "mnist-conv4", "mnist-vgg11", "mnist-vgg16", "mnist-vgg16-ttfs-t2", "mnist-vgg16-ttfs-t4",
+    "mnist-vgg16-rate-t2", "mnist-vgg16-rate-t4", "mnist-vgg16-rate-t8",
 )
 
 

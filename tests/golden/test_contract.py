@@ -71,3 +71,29 @@ def test_widths():
     assert c.min_frac_bits("ttfs", 8) == 21
     assert c.min_frac_bits("rate", 8, pooled_input=True) == 16
     assert c.time_bits(1) == 1 and c.time_bits(8) == 3 and c.time_bits(9) == 4
+
+
+# -- time-stepped integrate-and-fire -------------------------------------------------------------
+
+def test_if_step_spikes_once_and_subtracts():
+    s, v = c.if_step([0, 5, 9, 30], [4, 4, 4, 4], 10)
+    assert list(s) == [0, 0, 1, 1] and list(v) == [4, 9, 3, 24]
+    assert c.if_initial_membrane(np.array([2, 10, 400])).tolist() == [1, 5, 200]
+
+
+def test_input_encoder_counts_equal_the_count_scheme_input():
+    """The IF encoder (threshold 510, start 255, current 2x) has spiked encode_input(x, t) times
+    after every step t, once per step at most, for every pixel value and t up to T_MAX."""
+    x = np.arange(256)
+    v = np.full(256, c.if_initial_membrane(c.IF_INPUT_THETA))
+    total = np.zeros(256, dtype=np.int64)
+    for t in range(1, c.T_MAX + 1):
+        s, v = c.if_step(v, c.if_input_current(x), c.IF_INPUT_THETA)
+        assert set(np.unique(s)) <= {0, 1}
+        total += s
+        assert np.array_equal(total, c.encode_input(x, t, "rate")), f"step {t}"
+
+
+def test_if_input_current_refuses_bad_pixels():
+    with pytest.raises(c.ContractError, match="outside 0..255"):
+        c.if_input_current([0, 256])

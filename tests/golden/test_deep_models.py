@@ -31,7 +31,8 @@ def test_random_deep_network(spec, coding):
 
 #: the shipped deep networks and their conv layers
 SHIPPED_DEEP = {"mnist-conv4": 4, "mnist-vgg11": 8, "mnist-vgg16": 13, "mnist-vgg16-ttfs-t2": 13,
-                "mnist-vgg16-ttfs-t4": 13}
+                "mnist-vgg16-ttfs-t4": 13, "mnist-vgg16-rate-t2": 13, "mnist-vgg16-rate-t4": 13,
+                "mnist-vgg16-rate-t8": 13}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED_DEEP))
