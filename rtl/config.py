@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden import contract
+from golden.cycles import event_shape
 from golden.network import Network
 
 #: the neuron cores' membrane adders (``rtl.neuron_core.NeuronCore.ADDERS``, which checks this)
@@ -38,10 +39,11 @@ _KINDS = {"conv2d": KIND_CONV, "dense": KIND_DENSE, "classifier": KIND_CLASSIFIE
 
 
 def layer_geometry(network):
-    """What the memory plan needs of each compute layer of a Network."""
+    """What the memory plan needs of each compute layer of a Network (``pooled``: the map its
+    events index, ``golden.cycles.event_shape``: before the pool in rate coding)."""
     out = []
     for l in network.layers:
-        ps = l.pooled_shape
+        ps = event_shape(network, l)
         out.append({"out_c": l.out_channels, "positions": l.positions, "fan_in": l.fan_in,
                     "pooled": ps if len(ps) == 3 else (ps[0], 1, 1), "fires": l.fires})
     return out
@@ -201,6 +203,7 @@ class HardwareConfig:
     T = property(lambda self: self._net.T)
     F = property(lambda self: self._net.F)
     fire_rule = property(lambda self: self._net.fire_rule)
+    coding = property(lambda self: self._net.coding)
 
     @property
     def c4(self):
@@ -214,7 +217,8 @@ class HardwareConfig:
 
     @property
     def k_bits(self):
-        return contract.time_bits(self.T)
+        from .layouts import event_time_bits
+        return event_time_bits(self.T, self.coding)
 
     @property
     def c_bits(self):
