@@ -152,9 +152,6 @@ class HardwareConfig:
                               f"{type(network).__name__}")
         if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= P_MAX:
             raise ConfigError(f"cores (P) must be an integer in 1..{P_MAX}, not {cores!r}")
-        if network.coding != "ttfs":
-            raise ConfigError(f"coding {network.coding!r}: the RTL generator implements TTFS "
-                              "coding only (rate coding runs in the golden model)")
         need = network.membrane_bits
         if membrane_bits is None:
             membrane_bits = need

@@ -10,6 +10,7 @@ from .layouts import address, upto
 from .processor_layouts import (
     HEADER_BYTES,
     ProcessorError,
+    coding_code,
     descriptor_record_layout,
     fire_rule_code,
     header_record_layout,
@@ -149,7 +150,7 @@ class ProcessorSequencer(wiring.Component):
         header_bad_format = (hdr.magic != consts["magic"]) | (hdr.version != consts["version"])
         header_misfit = ((hdr.cores != P) | (hdr.T != cap.T) | (hdr.F != cap.F) |
                          (hdr.fire_rule != fire_rule_code(cap.fire_rule)) |
-                         (hdr.coding != consts["coding_ttfs"]) |
+                         (hdr.coding != coding_code(cfg.coding)) |
                          (hdr.membrane_bits > cap.membrane_bits) |
                          (hdr.layers == 0) | (hdr.layers > cap.max_layers) |
                          (hdr.in_c == 0) | (hdr.in_c > cfg.input_shape[0]) |
@@ -158,7 +159,9 @@ class ProcessorSequencer(wiring.Component):
                          (hdr.in_c * hdr.in_h * hdr.in_w > cap.spike_events))
         last_layer = layer == layers - 1
         conv = d.kind == KIND_CONV
-        pooled = d.out_c * (d.out_h >> d.pool) * (d.out_w >> d.pool)
+        # the map a spike buffer holds a neuron of per entry (rate: before the pool)
+        pooled = (d.out_c * (d.out_h >> d.pool) * (d.out_w >> d.pool) if cfg.coding == "ttfs"
+                  else d.out_c * d.out_h * d.out_w)
         record_misfit = Signal(name="record_misfit")
         m.d.comb += record_misfit.eq(
             (d.kind > KIND_CLASSIFIER) | ((d.kind == KIND_CLASSIFIER) != last_layer) |
