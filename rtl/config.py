@@ -64,7 +64,9 @@ def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
                 events_per_neuron=1, param_bits=None):
     """Instances, depth, width and bits of every memory of the accelerator for a layer
     geometry (``layer_geometry``): the one place the sizes are computed. ``events_per_neuron``
-    sizes the spike buffers (1 in TTFS; a rate-coded design would need T). ``param_bits`` is
+    sizes the spike buffers: 1, what the RTL builds in both codings (a rate-coded neuron of N
+    events is one entry, read out N times: ``rtl.spike_buffer``); T would be one entry per
+    event. ``param_bits`` is
     the width of a bias + threshold entry (default: both fields as wide as the membrane)."""
     P = cores
     groups = [-(-g["out_c"] // P) for g in geometry]

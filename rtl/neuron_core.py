@@ -1,4 +1,4 @@
-"""TTFS neuron core: synapse (weight) memory, membrane memory, accumulate and fire."""
+"""Neuron core: synapse (weight) memory, membrane memory, accumulate and fire (TTFS or rate)."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, stream, wiring
@@ -63,6 +63,9 @@ class NeuronCore(wiring.Component):
     registers the bits below the shift and flips the bits above it through a balanced prefix
     AND of the membrane's bits, which a standard-cell mapper keeps to fewer logic levels (it
     is what meets 5 ns on SKY130) but an FPGA builds from LUTs (larger and slower there).
+
+    ``coding="rate"``: the fire unit counts (``FireUnit``), ``param`` carries the bias term
+    Theta/2 + T * B, and an operation's k is the pool shift (``layouts.event_time_bits``).
 
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
