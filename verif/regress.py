@@ -15,8 +15,8 @@ Parts (``--parts``, default both):
     network and index) runs again under random back-pressure on the output streams and random
     gaps on the pixel stream (everything but cycles checked). Both codings run (a network the
     generator refuses is listed as not applicable, with the reason); a network whose data set
-    is absent (``$SNN_DATASETS``) is listed as skipped, with the reason. RTL accuracy is printed next to
-    the golden model's.
+    is absent (``$SNN_DATASETS``) is listed as skipped, with the reason. RTL accuracy is
+    printed next to the golden model's.
 ``layers``
     ``--archs`` random architectures (conv / pool / dense emphasis in turn, random geometry, P,
     T, fire rule and membrane adder), each built once; on each, ``--arch-nets`` random networks
