@@ -28,6 +28,7 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 
 from . import contract
+from .cycles import event_shape
 
 __all__ = ["Capacity", "CapacityError", "DoesNotFit", "LayerPlan", "PRESETS", "PRESET_NETWORKS",
            "PRESET_ARCHS", "check_fits", "plan", "requirements", "preset", "CORES_MAX",
@@ -90,6 +91,7 @@ class Capacity:
     T: int = 8
     F: int = 21
     fire_rule: str = "round"
+    coding: str = "ttfs"        # the spike coding of the networks it runs (contract.CODINGS)
     membrane_bits: int
     threshold_bits: int         # every Theta < 2^threshold_bits
     bias_bits: int              # every B fits bias_bits signed
@@ -111,8 +113,11 @@ class Capacity:
                 raise CapacityError(f"{f}: {v} is not a power of two (memories are generated at "
                                     f"powers of two: {pow2_ceil(v) // 2} or {pow2_ceil(v)})")
         _int("max_layers", self.max_layers, 1, LAYERS_MAX)
+        if self.coding not in contract.CODINGS:
+            raise CapacityError(f"coding: {self.coding!r} is not one of "
+                                f"{', '.join(contract.CODINGS)}")
         _int("T", self.T, 1, contract.T_MAX)
-        _int("F", self.F, contract.min_frac_bits("ttfs", self.T), MEMBRANE_BITS_MAX)
+        _int("F", self.F, contract.min_frac_bits(self.coding, self.T), MEMBRANE_BITS_MAX)
         if self.fire_rule not in contract.FIRE_RULES:
             raise CapacityError(f"fire_rule: {self.fire_rule!r} is not one of "
                                 f"{', '.join(contract.FIRE_RULES)}")
@@ -185,8 +190,10 @@ def _needs(network, cores):
     L = network.layers
     firing = [l for l in L if l.fires]
     maps = [(network.input_neurons, f"input map {_shape(network.input_shape)}")]
-    maps += [(math.prod(l.pooled_shape), f"{_where(l)} output map {_shape(l.pooled_shape)}")
-             for l in firing]
+    # a spike buffer holds one entry per neuron of an event map (rate coding: the entry of a
+    # neuron that fires N times holds N - 1 and is read out N times, rtl.spike_buffer)
+    maps += [(math.prod(s), f"{_where(l)} output map {_shape(s)}")
+             for l, s in ((l, event_shape(network, l)) for l in firing)]
     channels = [(network.input_shape[0], "input channels")]
     channels += [(l.out_channels, f"{_where(l)} "
                   + ("classes" if l.kind == "classifier" else "output channels")) for l in L]
@@ -228,9 +235,7 @@ def check_fits(network, capacity):
     max_kernel, spike_events, membrane_words, weight_words (the last two: one channel group of
     each layer must fit; larger layers run in passes)."""
     head = f"{network.name} does not fit {capacity.name}"
-    if network.coding != "ttfs":
-        raise DoesNotFit(f"{head}: coding {network.coding} (the processor runs ttfs networks)")
-    for f in ("T", "F", "fire_rule"):
+    for f in ("coding", "T", "F", "fire_rule"):
         have, need = getattr(capacity, f), getattr(network, f)
         if have != need:
             raise DoesNotFit(f"{head}: {f} {have} != {need} (fixed at generation)")
@@ -357,6 +362,18 @@ PRESETS = {
         spike_events=65536, max_layers=16, membrane_bits=35, threshold_bits=32, bias_bits=32,
         max_channels=512, max_map=32, max_kernel=3, data_bits=128, max_bursts=8),
 }
+
+#: Rate-coded presets (QCFS, issue 15): ``ecp5-mnist`` generated for rate coding at T = 2, 4, 8
+#: with the F of the shipped rate networks (16: 14 + 2 for the layers that read an
+#: average-pooled map). Each holds digits-rate-tT and mnist-rate-tT; a spike buffer entry is a
+#: neuron of the pre-pool map (16x28x28 = 12,544 <= 16,384), whatever its count.
+RATE_T = (2, 4, 8)
+for _T in RATE_T:
+    _name = f"ecp5-mnist-rate-t{_T}"
+    PRESETS[_name] = replace(PRESETS["ecp5-mnist"], name=_name, coding="rate", T=_T, F=16)
+    PRESET_NETWORKS[_name] = (f"digits-rate-t{_T}", f"mnist-rate-t{_T}")
+    PRESET_ARCHS[_name] = ()
+del _T, _name
 
 
 def preset(name):

@@ -16,6 +16,14 @@ The schedule (rtl/, see docs/ARCHITECTURE.md):
   cycles while the emitter sends them one per cycle (the last group, sent after the scan has
   ended, costs m); plus a fixed overhead.
 
+Rate coding (the count scheme of the contract): a neuron that fires N times is N events
+(``golden.event``), and the hardware handles them as N events (the spike buffer stores one entry
+holding N - 1 and reads it out N times, ``rtl.spike_buffer``): every event costs the router its
+bundles, a lane result of N events costs the emitter N cycles, a pixel of n events costs the
+encoder max(1, n) cycles. The fire scan does not pool (the average pool is done by the layer
+that reads the map, ``event._input_position``), so a layer's events index its pre-pool map
+(``event_shape``).
+
 The counts assume a host that never stalls the trace or score streams during the layer phases.
 """
 
@@ -23,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .event import fanout_range
+from .event import _input_position, fanout_range
 
-__all__ = ["LayerCycles", "layer_cycles", "network_cycles", "buffer_order",
-           "INTEGRATE_OVERHEAD", "FIRE_OVERHEAD"]
+__all__ = ["LayerCycles", "layer_cycles", "network_cycles", "buffer_order", "event_shape",
+           "lane_results", "input_cycles", "INTEGRATE_OVERHEAD", "FIRE_OVERHEAD"]
 
 #: launch + buffer read + router setup + iterator load + phase change
 INTEGRATE_OVERHEAD = 7
@@ -52,32 +60,58 @@ class LayerCycles:
         return self.integrate + self.fire
 
 
-def _event_bundles(layer, desc_groups, events):
+def event_shape(net, layer):
+    """The map a firing layer's output events index: (C, H, W), or (N,) for a dense layer.
+    TTFS: after the max-pool; rate: before the average pool (the layer that reads the map
+    divides by 4, ``pool_shift``)."""
+    return tuple(layer.pooled_shape if net.coding == "ttfs" else layer.out_shape)
+
+
+def lane_results(net, layer, events):
+    """What the fire scan hands the emitter for each neuron of ``event_shape`` (flat), from
+    the layer's output events (n, 2): TTFS the spike time (T: none), rate the count."""
+    size = int(np.prod(event_shape(net, layer)))
+    events = np.asarray(events, dtype=np.int64).reshape(-1, 2)
+    if net.coding == "rate":
+        return np.bincount(events[:, 0], minlength=size).astype(np.int64)
+    out = np.full(size, net.T, dtype=np.int64)
+    out[events[:, 0]] = events[:, 1]
+    return out
+
+
+def input_cycles(net, input_events):
+    """Cycles the input encoder takes the image in: one per pixel, a pixel of n > 1 events
+    (rate coding) n."""
+    n = np.bincount(np.asarray(input_events, dtype=np.int64).reshape(-1, 2)[:, 0],
+                    minlength=net.input_neurons)
+    return int(np.maximum(n, 1).sum())
+
+
+def _event_bundles(net, layer, desc_groups, events):
     """Bundles (>= 0) the router sends for each input event of a layer."""
     if layer.kind != "conv2d":
         return np.full(len(events), desc_groups, dtype=np.int64)
-    _, h, w = layer.in_shape
     _, ho, wo = layer.out_shape
     K, s, p = layer.kernel, layer.stride, layer.padding
     out = np.empty(len(events), dtype=np.int64)
     for i, (neuron, _) in enumerate(events):
-        c, r = divmod(int(neuron), h * w)
-        y, x = divmod(r, w)
+        _, y, x = _input_position(net, layer, int(neuron))
         y0, y1 = fanout_range(y, p, K, s, ho)
         x0, x1 = fanout_range(x, p, K, s, wo)
         out[i] = max(0, y1 - y0 + 1) * max(0, x1 - x0 + 1) * desc_groups
     return out
 
 
-def _fire_groups(layer, P, out_spikes_flat, T):
-    """Number of lane results of every emitter group of a layer, in scan order."""
+def _fire_groups(net, layer, P, out_spikes_flat):
+    """Number of outputs of every emitter group of a layer, in scan order (``lane_results``:
+    a lane with a TTFS spike sends one, a lane with a rate count N sends N)."""
     co = layer.out_channels
     G = -(-co // P)
     if not layer.fires:  # classifier: every real lane sends its score
         lanes = np.minimum(P, co - np.arange(G) * P)
         return lanes
-    ks = np.asarray(out_spikes_flat).reshape(co, -1)  # pooled spike times per channel
-    fired = ks < T
+    ks = np.asarray(out_spikes_flat).reshape(co, -1)  # lane results per channel
+    fired = ks if net.coding == "rate" else ks < net.T
     pad = G * P - co
     if pad:
         fired = np.concatenate([fired, np.zeros((pad, fired.shape[1]), bool)])
@@ -85,11 +119,12 @@ def _fire_groups(layer, P, out_spikes_flat, T):
 
 
 def buffer_order(events, shape, P):
-    """A firing layer's output events (n, 2) [neuron, k], neuron flat over its pooled ``shape``
-    (C, H, W), or (C,) for a dense layer, in the order its fire scan writes them to the spike
-    buffer, which is the order the next layer reads them in: channel group (P channels), pooled
-    position, lane. (The golden trace lists them by neuron; the input encoder writes pixel
-    order, which is neuron order.)"""
+    """A firing layer's output events (n, 2) [neuron, k], neuron flat over its ``shape``
+    (``event_shape``: C, H, W, or (C,) for a dense layer), in the order its fire scan writes
+    them to the spike buffer, which is the order the next layer reads them in: channel group
+    (P channels), (pooled) position, lane, and a rate-coded neuron's events in t order. (The
+    golden trace lists them by neuron; the input encoder writes pixel order, which is neuron
+    order.)"""
     events = np.asarray(events, dtype=np.int64).reshape(-1, 2)
     c, pos = np.divmod(events[:, 0], int(np.prod(shape[1:], dtype=np.int64)))
     return events[np.lexsort((c % P, pos, c // P))]
@@ -97,12 +132,12 @@ def buffer_order(events, shape, P):
 
 def layer_cycles(net, layer, P, in_events, out_spikes_flat, *, groups=None):
     """Cycles of one layer given its input events (n, 2), in the order the spike buffer holds
-    them (``buffer_order``), and its pooled output spike times. ``groups`` = (first, count):
+    them (``buffer_order``), and its ``lane_results``. ``groups`` = (first, count):
     only those channel groups (a pass of the processor, which replays every input event),
     else all of the layer's."""
     G = -(-layer.out_channels // P)
     first, count = (0, G) if groups is None else groups
-    bundles = _event_bundles(layer, count, in_events)
+    bundles = _event_bundles(net, layer, count, in_events)
     cost = np.maximum(bundles, 1)
     if len(cost) == 0:
         integrate = INTEGRATE_EMPTY
@@ -114,7 +149,7 @@ def layer_cycles(net, layer, P, in_events, out_spikes_flat, *, groups=None):
         drained = int(cost[:real[-1] + 1].sum()) + CORE_DRAIN if len(real) else 0
         integrate = INTEGRATE_OVERHEAD + max(busy, drained)
     steps = count * layer.positions
-    m = _fire_groups(layer, P, out_spikes_flat, net.T)
+    m = _fire_groups(net, layer, P, out_spikes_flat)
     m = m.reshape(G, -1)[first:first + count].ravel()
     # the emitter sends the last group after the scan has ended: m cycles instead of m - 1
     fire = (FIRE_OVERHEAD + steps + count * (P + LOAD_LEAD) + int(np.maximum(m - 1, 0).sum())
@@ -130,9 +165,6 @@ def network_cycles(net, trace, P):
     out = []
     events = trace.input_events
     for layer, lt in zip(net.layers, trace.layers):
-        spikes = np.full(int(np.prod(layer.pooled_shape)), net.T, dtype=np.int64)
-        if len(lt.events):
-            spikes[lt.events[:, 0]] = lt.events[:, 1]
-        out.append(layer_cycles(net, layer, P, events, spikes))
-        events = buffer_order(lt.events, layer.pooled_shape, P)
+        out.append(layer_cycles(net, layer, P, events, lane_results(net, layer, lt.events)))
+        events = buffer_order(lt.events, event_shape(net, layer), P)
     return out

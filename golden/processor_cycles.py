@@ -26,7 +26,8 @@ is taken only when the unit held leaves room for it):
   it). ``product_cycles(capacity, stage)`` is ``S_header``, ``S_layer`` or ``S_pass``.
 - the input (``N`` pixels): the first pixel unit is valid ``latency + 1`` cycles after the
   request; the layer sequencer leaves IDLE the next cycle, its INPUT phase takes N + 1 cycles
-  (one pixel per cycle, as the fixed-network accelerator's), one more when the last pixel
+  (one pixel per cycle, as the fixed-network accelerator's; in rate coding a pixel of n > 1
+  events n, ``golden.cycles.input_cycles``), one more when the last pixel
   spikes (its event leaves the encoder's register the cycle after), then it waits; the first
   descriptor request follows the cycle after.
 - a pass's params (``E`` = groups_in_pass * P entries of 64 bits, ``k`` = 64 / data_bits beats
@@ -143,13 +144,11 @@ def inference_cycles(network, capacity, trace, *, latency):
     events = trace.input_events
     # the encoder's event register holds the last pixel's event one more cycle
     last_spikes = bool(len(events)) and int(events[-1, 0]) == network.input_neurons - 1
-    t += L + network.input_neurons + 4 + last_spikes  # the first descriptor request
+    t += L + layer_model.input_cycles(network, events) + 4 + last_spikes  # first descriptor
     for li, (layer, lplan, lt) in enumerate(zip(network.layers, layers, trace.layers)):
         out.requests.append(t)
         t += L + record_beats + 3 + s_layer + s_pass  # the first params request
-        spikes = np.full(int(np.prod(layer.pooled_shape)), network.T, dtype=np.int64)
-        if len(lt.events):
-            spikes[lt.events[:, 0]] = lt.events[:, 1]
+        spikes = layer_model.lane_results(network, layer, lt.events)
         for j in range(lplan.passes):
             first, gip = lplan.pass_groups(j)
             out.requests.append(t)
@@ -164,7 +163,8 @@ def inference_cycles(network, capacity, trace, *, latency):
             if j < lplan.passes - 1:
                 t += 2 + s_pass                    # the next params request
         if li < len(network.layers) - 1:
-            events = layer_model.buffer_order(lt.events, layer.pooled_shape, P)
+            events = layer_model.buffer_order(lt.events, layer_model.event_shape(network, layer),
+                                              P)
             t += 1                                 # the next descriptor request
     out.done = t + 2                               # (t: PREDICT) DONE
     assert len(out.requests) == len(read_requests(network, capacity))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden import contract
+from golden.cycles import event_shape
 from golden.network import Network
 
 #: the neuron cores' membrane adders (``rtl.neuron_core.NeuronCore.ADDERS``, which checks this)
@@ -38,10 +39,11 @@ _KINDS = {"conv2d": KIND_CONV, "dense": KIND_DENSE, "classifier": KIND_CLASSIFIE
 
 
 def layer_geometry(network):
-    """What the memory plan needs of each compute layer of a Network."""
+    """What the memory plan needs of each compute layer of a Network (``pooled``: the map its
+    events index, ``golden.cycles.event_shape``: before the pool in rate coding)."""
     out = []
     for l in network.layers:
-        ps = l.pooled_shape
+        ps = event_shape(network, l)
         out.append({"out_c": l.out_channels, "positions": l.positions, "fan_in": l.fan_in,
                     "pooled": ps if len(ps) == 3 else (ps[0], 1, 1), "fires": l.fires})
     return out
@@ -62,7 +64,9 @@ def memory_plan(geometry, *, cores, T, membrane_bits, input_shape, classes,
                 events_per_neuron=1, param_bits=None):
     """Instances, depth, width and bits of every memory of the accelerator for a layer
     geometry (``layer_geometry``): the one place the sizes are computed. ``events_per_neuron``
-    sizes the spike buffers (1 in TTFS; a rate-coded design would need T). ``param_bits`` is
+    sizes the spike buffers: 1, what the RTL builds in both codings (a rate-coded neuron of N
+    events is one entry, read out N times: ``rtl.spike_buffer``); T would be one entry per
+    event. ``param_bits`` is
     the width of a bias + threshold entry (default: both fields as wide as the membrane)."""
     P = cores
     groups = [-(-g["out_c"] // P) for g in geometry]
@@ -150,9 +154,6 @@ class HardwareConfig:
                               f"{type(network).__name__}")
         if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= P_MAX:
             raise ConfigError(f"cores (P) must be an integer in 1..{P_MAX}, not {cores!r}")
-        if network.coding != "ttfs":
-            raise ConfigError(f"coding {network.coding!r}: the RTL generator implements TTFS "
-                              "coding only (rate coding runs in the golden model)")
         need = network.membrane_bits
         if membrane_bits is None:
             membrane_bits = need
@@ -201,6 +202,7 @@ class HardwareConfig:
     T = property(lambda self: self._net.T)
     F = property(lambda self: self._net.F)
     fire_rule = property(lambda self: self._net.fire_rule)
+    coding = property(lambda self: self._net.coding)
 
     @property
     def c4(self):
@@ -214,7 +216,8 @@ class HardwareConfig:
 
     @property
     def k_bits(self):
-        return contract.time_bits(self.T)
+        from .layouts import event_time_bits
+        return event_time_bits(self.T, self.coding)
 
     @property
     def c_bits(self):

@@ -7,7 +7,7 @@ them."""
 from amaranth.hdl import Mux, Signal, signed
 from amaranth.lib import wiring
 
-from .layouts import Phase
+from .layouts import POOL_SHIFT, Phase
 
 __all__ = ["connect_datapath"]
 
@@ -24,6 +24,11 @@ def connect_datapath(m, *, config, seq, enc, bufs, router, cores, params, pool, 
     cfg = config
     P = cfg.cores
     T = cfg.T
+    # Rate coding: a neuron's N events (t = 0..N-1) go to the trace one by one, and its last
+    # one (t = N - 1) is written to the spike buffer, which reads it out N times (repeat
+    # mode). A pooled layer's events are written at their pooled position, and the layer that
+    # reads them shifts their weights by POOL_SHIFT more: the contract's average pool.
+    rate = cfg.coding == "rate"
 
     # -- events into the spike buffers (and the trace) ----------------------------------
     # The emitter's output is an event unless the classifier is scoring.
@@ -33,15 +38,23 @@ def connect_datapath(m, *, config, seq, enc, bufs, router, cores, params, pool, 
     event = Signal(event_layout, name="out_event")
     event_valid = Signal(name="out_event_valid")
     event_layer = Signal(cfg.layer_bits, name="out_event_layer")
+    event_last = Signal(name="out_event_last")  # a neuron's last event (always, in TTFS)
     from_encoder = seq.phase == Phase.INPUT
     with m.If(from_encoder):
         m.d.comb += [event.eq(enc.events.p), event_valid.eq(enc.events.valid),
-                     event_layer.eq(0)]
+                     event_layer.eq(0), event_last.eq(enc.last)]
     with m.Else():
         m.d.comb += [event.c.eq(channel), event.y.eq(em.tag.y),
                      event.x.eq(em.tag.x), event.k.eq(em.payload.k),
                      event_valid.eq(emit.out.valid & ~seq.classifier),
-                     event_layer.eq(seq.layer + 1)]
+                     event_layer.eq(seq.layer + 1), event_last.eq(em.last)]
+    stored = Signal(event_layout, name="buffer_event")  # what the spike buffer holds
+    pooled_write = Signal(name="buffer_pooled_write")
+    m.d.comb += stored.eq(event)
+    if rate:
+        m.d.comb += pooled_write.eq(~from_encoder & seq.desc.pool)
+        with m.If(pooled_write):
+            m.d.comb += [stored.y.eq(event.y >> 1), stored.x.eq(event.x >> 1)]
     if trace is not None:
         m.d.comb += [
             trace.valid.eq(event_valid),
@@ -53,17 +66,22 @@ def connect_datapath(m, *, config, seq, enc, bufs, router, cores, params, pool, 
     else:
         event_ready = 1
     m.d.comb += enc.events.ready.eq(from_encoder & event_ready)
+    # whether each buffer holds an average-pooled map (rate coding)
+    holds_pooled = [Signal(name=f"buffer{i}_pooled") for i in range(2)]
     for i, buf in enumerate(bufs):
         write_sel = 0 if i == 0 else 1
         m.d.comb += [
             buf.clear.eq(seq.clear[i]), buf.start.eq(seq.start[i]),
-            buf.write.p.eq(event),
+            buf.write.p.eq(stored),
             # the input phase writes buffer 0; layer l's fire phase writes the buffer it
             # does not read
-            buf.write.valid.eq(event_valid & event_ready &
+            buf.write.valid.eq(event_valid & event_ready & event_last &
                                (from_encoder & (write_sel == 0) |
                                 ~from_encoder & (seq.read_sel != write_sel))),
         ]
+        if rate:
+            with m.If(buf.write.valid):
+                m.d.sync += holds_pooled[i].eq(pooled_write)
 
     # -- integrate: read buffer -> router -> cores ---------------------------------------
     rd = [b.read for b in bufs]
@@ -73,6 +91,9 @@ def connect_datapath(m, *, config, seq, enc, bufs, router, cores, params, pool, 
     with m.Else():
         m.d.comb += [router.events.valid.eq(rd[0].valid), router.events.p.eq(rd[0].p),
                      rd[0].ready.eq(router.events.ready), seq.read_done.eq(bufs[0].done)]
+    if rate:  # every rate event has k = 0; into a pooled map's reader, the pool shift
+        m.d.comb += router.events.p.k.eq(Mux(Mux(seq.read_sel, holds_pooled[1],
+                                                 holds_pooled[0]), POOL_SHIFT, 0))
     layer = [] if router.runtime else [router.layer.eq(seq.layer)]
     m.d.comb += [router.desc.eq(seq.desc), *layer, router.ops.ready.eq(1),
                  seq.router_idle.eq(router.idle)]
@@ -99,10 +120,16 @@ def connect_datapath(m, *, config, seq, enc, bufs, router, cores, params, pool, 
     ]
     for p in range(P):
         active = p < seq.stage_tag.lanes
-        m.d.comb += [
-            emit.group_lanes[p].k.eq(pool.out_k[p]),
-            emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != T))),
-        ]
+        if rate:  # the lane's count; a class score is sent once
+            m.d.comb += [
+                emit.group_lanes[p].k.eq(Mux(seq.classifier, 1, pool.out_k[p])),
+                emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != 0))),
+            ]
+        else:
+            m.d.comb += [
+                emit.group_lanes[p].k.eq(pool.out_k[p]),
+                emit.group_mask[p].eq(active & (seq.classifier | (pool.out_k[p] != T))),
+            ]
 
     # -- scores and prediction ------------------------------------------------------------
     # argmax over the sent scores, one cycle behind them (the compare is registered); the

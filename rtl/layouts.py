@@ -12,7 +12,8 @@ from golden import contract
 
 from .fire_unit import FireLimits
 
-__all__ = ["Phase", "LoadTarget", "upto", "address", "event_layout", "op_layout",
+__all__ = ["Phase", "LoadTarget", "upto", "address", "event_time_bits", "fire_bias_bits",
+           "POOL_SHIFT", "event_layout", "op_layout",
            "param_layout", "tag_layout", "descriptor_layout", "descriptor_value",
            "score_layout", "trace_layout", "load_layout", "weight_load_layout", "interface"]
 
@@ -44,10 +45,33 @@ def address(depth):
     return upto(depth - 1)
 
 
+#: the shift of an event into a rate-coded layer that reads an average-pooled map
+#: (``contract.synaptic_increment``'s ``pool_shift``): the router's k of such an event
+POOL_SHIFT = 2
+
+
+def event_time_bits(T, coding):
+    """The k field of events and synaptic operations: TTFS, the spike time 0..T-1; rate coding,
+    the time step t 0..T-1 of an event and, into the router and the cores, the pool shift
+    (rate events all have k = 0 in the contract, so the cores' ``F - e - k`` becomes
+    ``F - e - pool_shift``): at least 2 bits."""
+    bits = contract.time_bits(T)
+    return bits if coding == "ttfs" else max(bits, POOL_SHIFT.bit_length())
+
+
+def fire_bias_bits(*, bias_bits, threshold_bits, steps, coding):
+    """Width of the bias term the fire unit adds: B (TTFS), or Theta/2 + T * B (rate,
+    ``contract.rate_initial_membrane``)."""
+    if coding == "ttfs":
+        return bias_bits
+    return max(bias_bits + (steps - 1).bit_length(), threshold_bits) + 1
+
+
 def event_layout(config):
-    """A spike event: channel c, row y, column x of its map, spike time k (dense: (o, 0, 0))."""
+    """A spike event: channel c, row y, column x of its map, spike time k (dense: (o, 0, 0));
+    rate coding: the time step t of one of a neuron's events (``event_time_bits``)."""
     return data.StructLayout({"c": config.c_bits, "y": config.y_bits, "x": config.x_bits,
-                              "k": contract.time_bits(config.T)})
+                              "k": config.k_bits})
 
 
 def op_layout(*, weight_depth, membrane_depth, time_bits):
@@ -56,11 +80,13 @@ def op_layout(*, weight_depth, membrane_depth, time_bits):
                               "k": time_bits})
 
 
-def param_layout(*, bias_bits, threshold_bits, steps, rule):
-    """The bias B and the fire unit's limits (``FireLimits.of(Theta)``) of the channel group
-    being fired."""
-    limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule)
-    return data.StructLayout({"bias": signed(bias_bits), "limits": limits.layout})
+def param_layout(*, bias_bits, threshold_bits, steps, rule, coding="ttfs"):
+    """The bias term (``fire_bias_bits``: B, or Theta/2 + T * B in rate coding) and the fire
+    unit's limits (``FireLimits.of(Theta)``) of the channel group being fired."""
+    limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule, coding=coding)
+    term = fire_bias_bits(bias_bits=bias_bits, threshold_bits=threshold_bits, steps=steps,
+                          coding=coding)
+    return data.StructLayout({"bias": signed(term), "limits": limits.layout})
 
 
 def weight_load_layout(depth):

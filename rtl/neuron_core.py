@@ -1,4 +1,4 @@
-"""TTFS neuron core: synapse (weight) memory, membrane memory, accumulate and fire."""
+"""Neuron core: synapse (weight) memory, membrane memory, accumulate and fire (TTFS or rate)."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, stream, wiring
@@ -9,7 +9,7 @@ from golden import contract
 from . import checks
 from .config import ADDERS
 from .fire_unit import FireUnit
-from .layouts import address, op_layout, param_layout, weight_load_layout
+from .layouts import address, event_time_bits, op_layout, param_layout, weight_load_layout
 from .weight_decoder import WeightDecoder
 
 __all__ = ["NeuronCore", "FireControlSignature"]
@@ -64,6 +64,9 @@ class NeuronCore(wiring.Component):
     AND of the membrane's bits, which a standard-cell mapper keeps to fewer logic levels (it
     is what meets 5 ns on SKY130) but an FPGA builds from LUTs (larger and slower there).
 
+    ``coding="rate"``: the fire unit counts (``FireUnit``), ``param`` carries the bias term
+    Theta/2 + T * B, and an operation's k is the pool shift (``layouts.event_time_bits``).
+
     ``weight_load`` writes the weight memory (host port; use only while idle).
     ``idle`` is 1 when no synaptic operation is in flight.
     """
@@ -82,7 +85,7 @@ class NeuronCore(wiring.Component):
     ADDERS = ADDERS
 
     def __init__(self, *, membrane_bits, frac_bits, steps, rule, weight_init, membrane_depth,
-                 threshold_bits=None, bias_bits=None, adder="carry"):
+                 threshold_bits=None, bias_bits=None, adder="carry", coding="ttfs"):
         if adder not in self.ADDERS:
             raise ValueError(f"adder must be one of {', '.join(self.ADDERS)}, not {adder!r}")
         checks.integer("membrane_bits", membrane_bits, 2, 48)
@@ -103,9 +106,10 @@ class NeuronCore(wiring.Component):
         self._F = frac_bits
         self._T = steps
         self._rule = rule
+        self._coding = coding  # rate: count-mode fire unit, bias term Theta/2 + T * B
         self._winit = list(weight_init)
         self._mdepth = membrane_depth
-        kb = contract.time_bits(steps)
+        kb = event_time_bits(steps, coding)
         self._op_layout = op_layout(weight_depth=len(self._winit), membrane_depth=membrane_depth,
                                     time_bits=kb)
         super().__init__({
@@ -113,7 +117,8 @@ class NeuronCore(wiring.Component):
             "fire": In(FireControlSignature(membrane_depth=membrane_depth)),
             "param": In(stream.Signature(param_layout(bias_bits=self._bbits,
                                                       threshold_bits=self._tbits, steps=steps,
-                                                      rule=rule), always_ready=True)),
+                                                      rule=rule, coding=coding),
+                                         always_ready=True)),
             "value": Out(signed(membrane_bits)),
             "k": Out(unsigned(contract.time_bits(steps + 1)), init=steps),
             "spike": Out(1),
@@ -181,9 +186,10 @@ class NeuronCore(wiring.Component):
         m.submodules.membrane = membrane = memory.Memory(
             shape=signed(mbits), depth=self._mdepth, init=[])
         m.submodules.decoder = decoder = WeightDecoder(
-            frac_bits=self._F, time_bits=contract.time_bits(self._T))
+            frac_bits=self._F, time_bits=len(self.op.p.k))
         m.submodules.fire_unit = fire_unit = FireUnit(
-            membrane_bits=mbits, threshold_bits=self._tbits, steps=self._T, rule=self._rule)
+            membrane_bits=mbits, threshold_bits=self._tbits, steps=self._T, rule=self._rule,
+            coding=self._coding)
 
         w_rd = weights.read_port()
         u_rd = membrane.read_port()
@@ -195,7 +201,7 @@ class NeuronCore(wiring.Component):
         ]
 
         # B and the fire unit's limits, registered once per channel group
-        bias = Signal(signed(self._bbits), name="param_bias")
+        bias = Signal.like(self.param.p.bias, name="param_bias")
         limits = Signal.like(fire_unit.limits, name="param_limits")
         with m.If(self.param.valid):
             m.d.sync += [bias.eq(self.param.p.bias), limits.eq(self.param.p.limits)]

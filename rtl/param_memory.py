@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .fire_unit import FireLimits
+from .fire_unit import FireLimits, times
 from .layouts import address, param_layout
 
 __all__ = ["ParamMemory"]
@@ -16,11 +16,13 @@ class ParamMemory(wiring.Component):
     one entry per cycle at the start of each channel group and hands it to core ``p``; sharing
     one memory keeps the per-core state at two registers instead of a table per core.
 
-    The read side also turns Theta into the fire unit's limits (``FireLimits.of``), once
-    for all cores, behind a register so that the memory's output only feeds that register.
+    The read side also turns Theta into the fire unit's limits (``FireLimits.of``), and in
+    rate coding (``coding="rate"``) B into the bias term Theta/2 + T * B
+    (``contract.rate_initial_membrane``, shifts and adds), once for all cores, behind a
+    register so that the memory's output only feeds that register.
 
     Ports:
-        read_addr, read_en (in) / read_data (out, ``layouts.param_layout``: bias and
+        read_addr, read_en (in) / read_data (out, ``layouts.param_layout``: bias term and
             limits): the entry read at one enabled cycle is on ``read_data`` after the second
             (``READ_LATENCY``); everything holds while ``read_en`` is 0.
         write (in stream, always ready): ``{entry, half, data}`` writes the bias (half 0) or the
@@ -31,7 +33,8 @@ class ParamMemory(wiring.Component):
     #: enabled cycles from an address to its entry on ``read_data``
     READ_LATENCY = 2
 
-    def __init__(self, *, bias_bits, threshold_bits, steps, rule, bias_init, threshold_init):
+    def __init__(self, *, bias_bits, threshold_bits, steps, rule, bias_init, threshold_init,
+                 coding="ttfs"):
         if len(bias_init) != len(threshold_init):
             raise ValueError("bias_init and threshold_init must have the same length")
         for name, v in (("bias_bits", bias_bits), ("threshold_bits", threshold_bits)):
@@ -47,7 +50,10 @@ class ParamMemory(wiring.Component):
         self._bbits = bias_bits
         self._tbits = threshold_bits
         self._half = max(bias_bits, threshold_bits)  # both fields in halves of one width
-        self._limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule)
+        self._limits = FireLimits(threshold_bits=threshold_bits, steps=steps, rule=rule,
+                                  coding=coding)
+        self._coding = coding
+        self._T = steps
         self._depth = len(bias_init)
         mask = (1 << self._half) - 1
         self._init = [(b & mask) | (t << self._half) for b, t in zip(bias_init, threshold_init)]
@@ -57,7 +63,7 @@ class ParamMemory(wiring.Component):
             "read_addr": In(address(self._depth)),
             "read_en": In(1),
             "read_data": Out(param_layout(bias_bits=bias_bits, threshold_bits=threshold_bits,
-                                          steps=steps, rule=rule)),
+                                          steps=steps, rule=rule, coding=coding)),
             "write": In(stream.Signature(self._write_layout, always_ready=True)),
         })
 
@@ -77,7 +83,10 @@ class ParamMemory(wiring.Component):
         with m.If(self.read_en):
             m.d.sync += [read_bias.eq(rd.data[:self._bbits]),
                          read_theta.eq(rd.data[h:h + self._tbits])]
-        m.d.comb += self.read_data.bias.eq(read_bias)
+        if self._coding == "rate":
+            m.d.comb += self.read_data.bias.eq(times(read_bias, self._T) + (read_theta >> 1))
+        else:
+            m.d.comb += self.read_data.bias.eq(read_bias)
         for i, limit in enumerate(self._limits.of(read_theta)):
             m.d.comb += self.read_data.limits[i].eq(limit)  # truncated to the limit's width
         m.d.comb += [

@@ -16,7 +16,7 @@ __all__ = ["ProcessorConfig"]
 #: the fields a capacity must have (docs/PROCESSOR.md section 1)
 CAPACITY_FIELDS = ("cores", "membrane_words", "weight_words", "param_words", "spike_events",
                    "max_layers", "T",
-                   "F", "fire_rule", "membrane_bits", "threshold_bits", "bias_bits",
+                   "F", "fire_rule", "coding", "membrane_bits", "threshold_bits", "bias_bits",
                    "max_channels", "max_map", "max_kernel", "data_bits", "addr_bits",
                    "max_bursts")
 
@@ -54,6 +54,7 @@ class ProcessorConfig:
     T = property(lambda self: self._cap.T)
     F = property(lambda self: self._cap.F)
     fire_rule = property(lambda self: self._cap.fire_rule)
+    coding = property(lambda self: self._cap.coding)
     membrane_bits = property(lambda self: self._cap.membrane_bits)
     threshold_bits = property(lambda self: self._cap.threshold_bits)
     bias_bits = property(lambda self: self._cap.bias_bits)
@@ -96,7 +97,9 @@ class ProcessorConfig:
 
     @property
     def k_bits(self):
-        return contract.time_bits(self.T)
+        """The k field of events and operations (``layouts.event_time_bits``)."""
+        from .layouts import event_time_bits
+        return event_time_bits(self.T, self.coding)
 
     @property
     def c_bits(self):

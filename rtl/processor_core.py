@@ -84,9 +84,12 @@ class ProcessorCore(wiring.Component):
 
         m.submodules.control = ctl = ProcessorSequencer(cfg)
         m.submodules.sequencer = seq = LayerSequencer(cfg)
+        rate = cfg.coding == "rate"
         m.submodules.encoder = enc = InputEncoder(self._event, shape=cfg.input_shape, steps=T,
-                                                  rule=cfg.fire_rule, runtime=True)
-        bufs = [SpikeBuffer(self._event, depth=cfg.spike_depth) for _ in range(2)]
+                                                  rule=cfg.fire_rule, runtime=True,
+                                                  coding=cfg.coding)
+        bufs = [SpikeBuffer(self._event, depth=cfg.spike_depth,
+                            repeat_field="k" if rate else None) for _ in range(2)]
         m.submodules.spike_buffer0, m.submodules.spike_buffer1 = bufs
         ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
                         time_bits=cfg.k_bits)
@@ -95,7 +98,8 @@ class ProcessorCore(wiring.Component):
         entries = cfg.param_depth * P
         m.submodules.params = params = ParamMemory(
             bias_bits=cfg.bias_bits, threshold_bits=cfg.threshold_bits, steps=T,
-            rule=cfg.fire_rule, bias_init=[0] * entries, threshold_init=[1] * entries)
+            rule=cfg.fire_rule, bias_init=[0] * entries, threshold_init=[1] * entries,
+            coding=cfg.coding)
         cores = []
         for p in range(P):
             core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
@@ -103,13 +107,15 @@ class ProcessorCore(wiring.Component):
                               weight_init=[contract.ZERO_CODE] * cfg.weight_depth,
                               membrane_depth=cfg.membrane_depth,
                               threshold_bits=cfg.threshold_bits, bias_bits=cfg.bias_bits,
-                              adder=cfg.adder)
+                              adder=cfg.adder, coding=cfg.coding)
             m.submodules[f"core{p}"] = core
             cores.append(core)
         m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))
-        lane = data.StructLayout({"k": cfg.k_bits})
+        # a lane's spike time, or (rate) its count 1..T
+        lane = data.StructLayout({"k": contract.time_bits(T + 1) if rate else cfg.k_bits})
         m.submodules.emitter = emit = SpikeEmitter(lanes=P, lane_layout=lane,
-                                                   tag_layout=tag_layout(cfg))
+                                                   tag_layout=tag_layout(cfg),
+                                                   count_field="k" if rate else None)
 
         # -- memory: requests out, beats to the unpacker of the request's kind ----------------
         unit_bits = {Route.RECORD: len(ctl.records.payload.data), Route.PIXEL: 8,

@@ -10,7 +10,7 @@ from . import axi
 from .layouts import address, score_layout, trace_layout, upto
 
 __all__ = ["pass_descriptor_layout", "pass_descriptor_value", "ProcessorError", "HEADER_BYTES",
-           "header_record_layout", "descriptor_record_layout", "image_constants",
+           "header_record_layout", "descriptor_record_layout", "image_constants", "coding_code",
            "fire_rule_code", "request_layout", "param_write_layout", "weight_row_layout",
            "result_ports"]
 
@@ -49,14 +49,18 @@ def descriptor_record_layout():
 
 
 def image_constants():
-    """The header values every image has: magic, version, the TTFS coding's code."""
-    return {"magic": image_format.MAGIC_VALUE, "version": image_format.VERSION,
-            "coding_ttfs": image_format.CODING_CODES["ttfs"]}
+    """The header values every image has: magic, version."""
+    return {"magic": image_format.MAGIC_VALUE, "version": image_format.VERSION}
 
 
 def fire_rule_code(rule):
     """The header's code of a fire rule."""
     return image_format.FIRE_RULE_CODES[rule]
+
+
+def coding_code(coding):
+    """The header's code of a spike coding."""
+    return image_format.CODING_CODES[coding]
 
 
 def request_layout(config):

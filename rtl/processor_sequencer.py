@@ -15,6 +15,7 @@ from .layouts import address, upto
 from .processor_layouts import (
     HEADER_BYTES,
     ProcessorError,
+    coding_code,
     descriptor_record_layout,
     fire_rule_code,
     header_record_layout,
@@ -183,7 +184,7 @@ class ProcessorSequencer(wiring.Component):
         header_bad_format = (hdr.magic != consts["magic"]) | (hdr.version != consts["version"])
         header_misfit = ((hdr.cores != P) | (hdr.T != cap.T) | (hdr.F != cap.F) |
                          (hdr.fire_rule != fire_rule_code(cap.fire_rule)) |
-                         (hdr.coding != consts["coding_ttfs"]) |
+                         (hdr.coding != coding_code(cfg.coding)) |
                          (hdr.membrane_bits > cap.membrane_bits) |
                          (hdr.layers == 0) | (hdr.layers > cap.max_layers) |
                          (hdr.in_c == 0) | (hdr.in_c > cfg.input_shape[0]) |
@@ -233,13 +234,15 @@ class ProcessorSequencer(wiring.Component):
         # -- the shift-add multiplier ----------------------------------------------------------
         # One adder for every product: acc <- 2 * acc + bit * multiplicand, the multiplier's
         # bits most significant first, one per cycle (golden.processor_cycles.product_cycles).
+        # the map a spike buffer holds a neuron of per entry (rate coding: before the pool)
+        pool = d.pool if cfg.coding == "ttfs" else 0
         operands = {
             "input_h": self.in_h, "input_w": self.in_w, "input_c": self.in_c,
             "in_h": narrow(d.in_h, "in_h"), "in_w": narrow(d.in_w, "in_w"),
             "input_hw": products["input_hw"], "passes": passes, "groups_per_pass": gpp,
             "groups_in_pass": groups_in_pass, "positions": narrow(d.positions, "positions"),
-            "fan_in": fan_in, "pooled_h": narrow(d.out_h >> d.pool, "pooled_h"),
-            "pooled_w": narrow(d.out_w >> d.pool, "pooled_w"),
+            "fan_in": fan_in, "pooled_h": narrow(d.out_h >> pool, "pooled_h"),
+            "pooled_w": narrow(d.out_w >> pool, "pooled_w"),
             "pooled_hw": products["pooled_hw"], "out_c": narrow(d.out_c, "out_c"),
             "kernel": narrow(d.kernel, "kernel"),
         }

@@ -1,6 +1,6 @@
 """Layer sequencer: the descriptor table, the phase FSM and the fire-phase scan."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import C, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -140,7 +140,9 @@ class LayerSequencer(wiring.Component):
         group_base = Signal.like(self.fire.maddr, name="scan_group_base")
         row_base = Signal.like(self.fire.maddr, name="scan_row_base")
         window_base = Signal.like(self.fire.maddr, name="scan_window_base")
-        pool = d.pool
+        # rate coding does not pool here: every pre-pool neuron sends its count (the layer
+        # that reads the map averages it, rtl.datapath)
+        pool = d.pool if cfg.coding == "ttfs" else C(0, 1)
         rows = d.out_h >> pool
         cols = d.out_w >> pool
         scan_step = scanning & ~loading

@@ -1,8 +1,10 @@
 """Spike buffer: an event memory written in order and streamed back out."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from . import checks
 
 __all__ = ["SpikeBuffer"]
 
@@ -20,13 +22,22 @@ class SpikeBuffer(wiring.Component):
 
     The memory has a synchronous read port; its enable is held low while ``read`` is stalled, so
     the read data stays valid without a skid buffer.
+
+    Repeat mode (``repeat_field``, rate coding): an entry whose field holds r is read out r + 1
+    times on consecutive transfers, the field replaced by 0..r. A rate-coded neuron that fires
+    N times is written once, by its last event (t = N - 1), and read out as its N events: the
+    buffer holds a neuron per entry (``count``: neurons) at any T, and the reader sees every
+    event as it would from N entries, in the same cycles.
     """
 
-    def __init__(self, layout, *, depth):
+    def __init__(self, layout, *, depth, repeat_field=None):
         if not isinstance(depth, int) or depth < 1:
             raise ValueError(f"depth must be a positive integer, not {depth!r}")
+        if repeat_field is not None:
+            checks.struct("layout", layout, (repeat_field,))
         self._layout = layout
         self._depth = depth
+        self._repeat = repeat_field
         cbits = depth.bit_length()
         super().__init__({
             "write": In(stream.Signature(layout, always_ready=True)),
@@ -54,7 +65,19 @@ class SpikeBuffer(wiring.Component):
 
         read_index = Signal(len(self.count), name="read_index")
         advance = ~self.read.valid | self.read.ready
-        m.d.comb += [rd.addr.eq(read_index), rd.en.eq(advance), self.read.payload.eq(rd.data)]
+        m.d.comb += [rd.addr.eq(read_index), self.read.payload.eq(rd.data)]
+        if self._repeat is not None:
+            # the copy being read out: the next entry only after the copy r
+            field = self._repeat
+            copy = Signal.like(getattr(rd.data, field), name="read_copy")
+            last_copy = copy == getattr(rd.data, field)
+            m.d.comb += getattr(self.read.payload, field).eq(copy)
+            with m.If(self.read.valid & self.read.ready):
+                m.d.sync += copy.eq(Mux(last_copy, 0, copy + 1))
+            with m.If(self.start):
+                m.d.sync += copy.eq(0)
+            advance = ~self.read.valid | self.read.ready & last_copy
+        m.d.comb += rd.en.eq(advance)
         with m.If(self.start):
             m.d.sync += [read_index.eq(0), self.done.eq(0), self.read.valid.eq(0)]
         with m.Elif(~self.done & advance):

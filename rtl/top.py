@@ -86,9 +86,11 @@ class Accelerator(wiring.Component):
         T = cfg.T
 
         m.submodules.sequencer = seq = LayerSequencer(cfg)
+        rate = cfg.coding == "rate"
         m.submodules.encoder = enc = InputEncoder(self._event, shape=cfg.network.input_shape,
-                                                  steps=T, rule=cfg.fire_rule)
-        bufs = [SpikeBuffer(self._event, depth=cfg.spike_depth) for _ in range(2)]
+                                                  steps=T, rule=cfg.fire_rule, coding=cfg.coding)
+        bufs = [SpikeBuffer(self._event, depth=cfg.spike_depth,
+                            repeat_field="k" if rate else None) for _ in range(2)]
         m.submodules.spike_buffer0, m.submodules.spike_buffer1 = bufs
         ops = op_layout(weight_depth=cfg.weight_depth, membrane_depth=cfg.membrane_depth,
                         time_bits=cfg.k_bits)
@@ -98,22 +100,23 @@ class Accelerator(wiring.Component):
         m.submodules.params = params = ParamMemory(bias_bits=cfg.bias_bits,
                                                    threshold_bits=cfg.threshold_bits, steps=T,
                                                    rule=cfg.fire_rule, bias_init=biases,
-                                                   threshold_init=thresholds)
+                                                   threshold_init=thresholds, coding=cfg.coding)
         cores = []
         for p in range(P):
             core = NeuronCore(membrane_bits=cfg.membrane_bits, frac_bits=cfg.F, steps=T,
                               rule=cfg.fire_rule, weight_init=weights[p],
                               membrane_depth=cfg.membrane_depth,
                               threshold_bits=cfg.threshold_bits, bias_bits=cfg.bias_bits,
-                              adder=cfg.adder)
+                              adder=cfg.adder, coding=cfg.coding)
             m.submodules[f"core{p}"] = core
             cores.append(core)
         m.submodules.pool = pool = EarliestSpikePool(lanes=P, time_bits=contract.time_bits(T + 1))
-        # a lane carries its spike time only: the classifier's scores are read from the cores
-        # (their ``value`` holds while the emitter sends a classifier group)
-        lane = data.StructLayout({"k": cfg.k_bits})
+        # a lane carries its spike time (rate: its count 1..T) only: the classifier's scores are
+        # read from the cores (their ``value`` holds while the emitter sends a classifier group)
+        lane = data.StructLayout({"k": contract.time_bits(T + 1) if rate else cfg.k_bits})
         m.submodules.emitter = emit = SpikeEmitter(lanes=P, lane_layout=lane,
-                                                   tag_layout=tag_layout(cfg))
+                                                   tag_layout=tag_layout(cfg),
+                                                   count_field="k" if rate else None)
 
         # -- status ----------------------------------------------------------------------------
         m.d.comb += [self.phase.eq(seq.phase), self.layer.eq(seq.layer)]

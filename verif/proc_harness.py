@@ -66,7 +66,7 @@ from verif.fast_harness import (
     build_executable,
     run_executable,
 )
-from verif.scoreboard import Expected, Mismatch, Observation, check
+from verif.scoreboard import Expected, Mismatch, Observation, check, expected_events
 from verif.simio import codec
 
 __all__ = ["HARNESS_SOURCES", "PROC_BUILD", "ProcHarness", "Timing", "Batch", "Inference",
@@ -209,9 +209,9 @@ def golden(network, pixels, capacity):
     maps = event_maps(network.input_shape, layer_geometry(network))
     firing = [t.events for t, layer in zip(tr.layers, network.layers) if layer.fires]
     lists = [tr.input_events] + firing
-    exp = Expected(maps=maps, events=[{int(n): int(k) for n, k in ev} for ev in lists],
+    exp = Expected(maps=maps, events=expected_events(network, lists),
                    scores=[int(s) for s in tr.scores], prediction=tr.prediction,
-                   phase_cycles=[], trace=tr)
+                   phase_cycles=[], trace=tr, rate=network.coding == "rate")
     orders = [np.asarray(tr.input_events, dtype=np.int64).reshape(-1, 2)[:, 0]]
     orders += [buffer_order(ev, shape, capacity.cores)[:, 0] for ev, shape in
                zip(firing, maps[1:])]

@@ -13,10 +13,10 @@ Parts (``--parts``, default both):
     images 8000..9999): events, scores, prediction and the per-layer phase cycles are checked
     against the golden model at full throughput; one image in ``--bp-every`` (chosen by a hash of
     network and index) runs again under random back-pressure on the output streams and random
-    gaps on the pixel stream (everything but cycles checked). Rate-coded networks are listed as
-    not applicable (the RTL implements TTFS coding only); a network whose data set is absent
-    (``$SNN_DATASETS``) is listed as skipped, with the reason. RTL accuracy is printed next to
-    the golden model's.
+    gaps on the pixel stream (everything but cycles checked). Both codings run (a network the
+    generator refuses is listed as not applicable, with the reason); a network whose data set
+    is absent (``$SNN_DATASETS``) is listed as skipped, with the reason. RTL accuracy is
+    printed next to the golden model's.
 ``layers``
     ``--archs`` random architectures (conv / pool / dense emphasis in turn, random geometry, P,
     T, fire rule and membrane adder), each built once; on each, ``--arch-nets`` random networks

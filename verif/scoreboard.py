@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from golden import cycles as cycle_model
 from golden import event
 
-__all__ = ["Expected", "Observation", "Mismatch", "expect", "check", "phase_durations"]
+__all__ = ["Expected", "Observation", "Mismatch", "expect", "expected_events", "check",
+           "phase_durations"]
 
 
 class Mismatch(AssertionError):
@@ -21,12 +22,26 @@ class Mismatch(AssertionError):
 @dataclass
 class Expected:
     maps: list                 # (C, H, W) of every event map: input, then each firing layer
-    events: list               # per map: dict neuron -> k
+    events: list               # per map: dict neuron -> k (rate coding: its t's, in order)
     scores: list
     prediction: int
     phase_cycles: list         # per layer: (integrate, fire)
     trace: object = None       # the golden.event.Trace the expectations come from
     cycles: list = None        # its golden.cycles.LayerCycles, per layer
+    rate: bool = False         # rate coding: a neuron's events are t = 0..N-1
+
+
+def expected_events(network, lists):
+    """Per event map, what ``Expected.events`` holds of the golden events (n, 2) of each."""
+    if network.coding == "ttfs":
+        return [{int(n): int(k) for n, k in ev} for ev in lists]
+    out = []
+    for ev in lists:
+        d = {}
+        for n, t in ev:
+            d[int(n)] = d.get(int(n), ()) + (int(t),)
+        out.append(d)
+    return out
 
 
 @dataclass
@@ -43,11 +58,11 @@ def expect(config, image):
     net = config.network
     tr = event.run(net, image)
     lists = [tr.input_events] + [l.events for l in tr.layers[:-1]]
-    events = [{int(n): int(k) for n, k in ev} for ev in lists]
     cyc = cycle_model.network_cycles(net, tr, config.cores)
-    return Expected(maps=config.maps, events=events, scores=[int(s) for s in tr.scores],
-                    prediction=tr.prediction,
-                    phase_cycles=[(c.integrate, c.fire) for c in cyc], trace=tr, cycles=cyc)
+    return Expected(maps=config.maps, events=expected_events(net, lists),
+                    scores=[int(s) for s in tr.scores], prediction=tr.prediction,
+                    phase_cycles=[(c.integrate, c.fire) for c in cyc], trace=tr, cycles=cyc,
+                    rate=net.coding == "rate")
 
 
 def phase_durations(obs):
@@ -72,6 +87,10 @@ def check(exp, obs, *, cycles=True):
             if layer != li:
                 continue
             n = (c * H + y) * W + x
+            if exp.rate:  # the neuron's t's in order, at the cycle of its first
+                ks, first = seen.get(n, ((), cyc))
+                seen[n] = (ks + (k,), first)
+                continue
             if n in seen:
                 raise Mismatch(f"layer {li}: neuron {n} (c={c}, y={y}, x={x}) spiked twice, "
                                f"k={seen[n][0]} and k={k} at cycle {cyc}")

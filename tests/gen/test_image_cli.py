@@ -71,10 +71,11 @@ def test_out_folder_and_rewrite(tmp_path):
      "python -m gen: error: mnist does not fit ice40-digits: membrane_bits 29 < 33 (layer 3 "
      "worst-case membrane)"),
     (["--net", "digits-rate-t8", "--image", "--preset", "vgg16"],
-     "python -m gen: error: digits-rate-t8 does not fit vgg16: coding rate (the processor runs "
-     "ttfs networks)"),
+     "python -m gen: error: digits-rate-t8 does not fit vgg16: coding ttfs != rate (fixed at "
+     "generation)"),
     (["--net", "digits", "--image"],
-     "python -m gen: error: --image needs --preset (ice40-digits, ecp5-mnist, vgg16)"),
+     "python -m gen: error: --image needs --preset (ice40-digits, ecp5-mnist, vgg16, "
+     "ecp5-mnist-rate-t2, ecp5-mnist-rate-t4, ecp5-mnist-rate-t8)"),
     (["--net", "digits", "--preset", "vgg16"], "python -m gen: error: --preset goes with --image"),
     (["--net", "digits", "--image", "--preset", "vgg16", "--p", "4"],
      "python -m gen: error: --p does not go with --image"),

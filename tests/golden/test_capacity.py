@@ -45,6 +45,7 @@ def _small(**changes):
     ("T", 17, "T: 17 outside 1..16"),
     ("F", 20, "F: 20 outside 21..48"),
     ("fire_rule", "ceil", "fire_rule: 'ceil' is not one of round, floor"),
+    ("coding", "phase", "coding: 'phase' is not one of ttfs, rate"),
     ("membrane_bits", 49, "membrane_bits: 49 outside 2..48"),
     ("threshold_bits", 30, "threshold_bits: 30 outside 1..29"),
     ("bias_bits", 31, "bias_bits: 31 outside 2..30"),
@@ -82,16 +83,37 @@ def test_derived_widths():
 def test_preset_lookup():
     assert C.preset("vgg16") is C.PRESETS["vgg16"]
     with pytest.raises(CapacityError, match=r"no capacity preset named 'x' \(known: "
-                                            r"ice40-digits, ecp5-mnist, vgg16\)"):
+                                            r"ice40-digits, ecp5-mnist, vgg16, "
+                                            r"ecp5-mnist-rate-t2, ecp5-mnist-rate-t4, "
+                                            r"ecp5-mnist-rate-t8\)"):
         C.preset("x")
 
 
 # -- presets ------------------------------------------------------------------------------------
 
 def test_presets_fixed_t_f_rule():
-    for cap in C.PRESETS.values():
-        assert (cap.T, cap.F, cap.fire_rule) == (8, 21, "round")
+    for name in ("ice40-digits", "ecp5-mnist", "vgg16"):
+        cap = C.PRESETS[name]
+        assert (cap.T, cap.F, cap.fire_rule, cap.coding) == (8, 21, "round", "ttfs")
     assert [C.PRESETS[n].cores for n in ("ice40-digits", "ecp5-mnist", "vgg16")] == [4, 8, 32]
+    for T in C.RATE_T:
+        cap = C.PRESETS[f"ecp5-mnist-rate-t{T}"]
+        assert (cap.T, cap.F, cap.fire_rule, cap.coding) == (T, 16, "round", "rate")
+        assert cap == replace(C.PRESETS["ecp5-mnist"], name=cap.name, coding="rate", T=T, F=16)
+
+
+@pytest.mark.parametrize("T", [2, 4, 8])
+def test_rate_presets_hold_their_networks_whole(T):
+    """A rate preset is ecp5-mnist generated for rate coding: its networks' layers run whole,
+    and its spike buffers hold the largest pre-pool map (one entry per neuron, any count)."""
+    cap = C.PRESETS[f"ecp5-mnist-rate-t{T}"]
+    mine = [load(n) for n in C.PRESET_NETWORKS[cap.name]]
+    need = C.requirements(mine, cap.cores)
+    assert need["spike_events"] == 16 * 28 * 28                  # mnist's conv1 before its pool
+    assert cap.spike_events == C.pow2_ceil(need["spike_events"])
+    assert cap.membrane_bits >= need["membrane_bits"] == 27 + {2: 2, 4: 3, 8: 4}[T]
+    for net in mine:
+        assert all(p.passes == 1 for p in C.plan(net, cap)), net.name
 
 
 @pytest.mark.parametrize("preset", ["ice40-digits", "ecp5-mnist"])
@@ -138,7 +160,7 @@ def _assert_sized(cap, networks, need, *, whole_layers):
 def test_presets_hold_their_shipped_networks(nets):
     for preset, names in C.PRESET_NETWORKS.items():
         for name in names:
-            C.check_fits(nets[name], C.PRESETS[preset])
+            C.check_fits(nets[name] if name in nets else load(name), C.PRESETS[preset])
 
 
 @pytest.fixture(scope="module")
@@ -213,9 +235,32 @@ def test_does_not_fit_names_limit_value_need_and_layer(nets, changes, message):
     assert "\n" not in text
 
 
-def test_rate_coded_network_does_not_fit():
-    with pytest.raises(DoesNotFit, match="coding rate \\(the processor runs ttfs networks\\)"):
+def test_coding_is_fixed_at_generation():
+    with pytest.raises(DoesNotFit) as e:
         C.check_fits(load("digits-rate-t8"), C.PRESETS["vgg16"])
+    assert str(e.value) == ("digits-rate-t8 does not fit vgg16: coding ttfs != rate (fixed at "
+                            "generation)")
+    with pytest.raises(DoesNotFit) as e:
+        C.check_fits(load("digits"), C.PRESETS["ecp5-mnist-rate-t8"])
+    assert str(e.value) == ("digits does not fit ecp5-mnist-rate-t8: coding rate != ttfs (fixed "
+                            "at generation)")
+    with pytest.raises(DoesNotFit, match="T 2 != 4 \\(fixed at generation\\)"):
+        C.check_fits(load("digits-rate-t4"), C.PRESETS["ecp5-mnist-rate-t2"])
+
+
+def test_rate_spike_events_count_the_pre_pool_map():
+    cap = C.with_changes(C.PRESETS["ecp5-mnist-rate-t2"], spike_events=8192)
+    with pytest.raises(DoesNotFit) as e:
+        C.check_fits(load("mnist-rate-t2"), cap)
+    assert str(e.value).endswith("spike_events 8192 < 12544 (layer 1 output map 16x28x28)")
+
+
+def test_rate_capacity_f_floor_is_the_rate_contract():
+    """Rate coding needs F >= 14 (+2 after an average pool): the F floor of a capacity is
+    its coding's, not TTFS's 14 + T - 1."""
+    assert C.with_changes(C.PRESETS["ecp5-mnist-rate-t8"], F=14).F == 14
+    with pytest.raises(CapacityError, match="F: 13 outside 14..48"):
+        C.with_changes(C.PRESETS["ecp5-mnist-rate-t8"], F=13)
 
 
 # -- pass plan -----------------------------------------------------------------------------------

@@ -20,11 +20,21 @@ def test_matches_contract(T, rule, tbits):
     assert run_amaranth(comp, BENCH.body, params)["checked"] == 44 * (3 * T + 1)
 
 
-def test_limits_of_a_value_matches_the_int():
+@pytest.mark.parametrize("T,tbits", [(1, None), (2, None), (4, 12), (8, None), (16, 18),
+                                     (8, 3)])
+def test_rate_count_matches_contract(T, tbits):
+    """Rate coding: the count N = clip(floor(V / Theta), 0, T) at and around every N * Theta,
+    and random V, negative ones included."""
+    comp, params = BENCH.build(T, T=T, threshold_bits=tbits, coding="rate")
+    assert run_amaranth(comp, BENCH.body, params)["checked"] == 44 * (3 * T + 1)
+
+
+@pytest.mark.parametrize("coding,T", [("ttfs", 8), ("rate", 8), ("rate", 5)])
+def test_limits_of_a_value_matches_the_int(coding, T):
     """The hardware expression of the inverted limits equals the int version (ParamMemory and the
     input encoder use the two)."""
     from amaranth.hdl import Signal
-    spec = FireLimits(threshold_bits=19, steps=8, rule="round")
+    spec = FireLimits(threshold_bits=19, steps=T, rule="round", coding=coding)
     theta = Signal(19)
     out = Signal(spec.layout)
     values = [1, 2, 255, (1 << 19) - 1, 12345]

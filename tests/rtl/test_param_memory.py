@@ -12,11 +12,14 @@ from verif.simio import run_amaranth
 BENCH = BENCHES["param_memory"]
 
 
-@pytest.mark.parametrize("seed,bias_bits,threshold_bits,T,rule", [
-    (0, 9, 12, 8, "round"), (1, 16, 6, 4, "floor"), (2, 1, 1, 1, "round")])
-def test_reads_and_writes(seed, bias_bits, threshold_bits, T, rule):
+@pytest.mark.parametrize("seed,bias_bits,threshold_bits,T,rule,coding", [
+    (0, 9, 12, 8, "round", "ttfs"), (1, 16, 6, 4, "floor", "ttfs"), (2, 1, 1, 1, "round", "ttfs"),
+    (3, 9, 12, 8, "round", "rate"), (4, 16, 6, 3, "round", "rate"),
+    (5, 2, 14, 2, "round", "rate")])
+def test_reads_and_writes(seed, bias_bits, threshold_bits, T, rule, coding):
+    """(rate: the bias term Theta/2 + T * B and the limits of N * Theta, N = 1..T)"""
     comp, params = BENCH.build(seed, bias_bits=bias_bits, threshold_bits=threshold_bits, T=T,
-                               rule=rule)
+                               rule=rule, coding=coding)
     assert run_amaranth(comp, BENCH.body, params)["checked"] > 300
 
 

@@ -10,11 +10,11 @@ from golden import event
 from golden import image as image_format
 from golden import randnet as R
 from golden.capacity import PRESETS, plan
-from rtl.config import HardwareConfig
 from rtl.processor_config import ProcessorConfig
 from rtl.processor_core import ProcessorCore
 from verif import scoreboard as sb
 from verif.cases import digits_images, digits_network
+from verif.proc_harness import golden as proc_golden
 from verif.processor_host import image_memory, run_processor
 from verif.simio import run_amaranth
 
@@ -50,8 +50,7 @@ def check_run(net, capacity, pixels, run):
     """Events, scores, prediction (the scoreboard of the fixed-network accelerator, whose
     event order the processor keeps), reads, bytes and per-layer event counts."""
     assert run.error == 0, f"error code {run.error}"
-    sb.check(sb.expect(HardwareConfig(net, cores=capacity.cores), pixels), run.observation,
-             cycles=False)
+    sb.check(proc_golden(net, pixels, capacity).expected, run.observation, cycles=False)
     want = [(INPUT_BASE if r.base == "INPUT_BASE" else IMAGE_BASE) + r.offset
             for r in image_format.read_requests(net, capacity)]
     lengths = [r.length for r in image_format.read_requests(net, capacity)]
@@ -69,6 +68,21 @@ def test_digits(preset):
     capacity = PRESETS[preset]
     for pixels, run in zip(images, run_images(net, capacity, images, gap=0.3, seed=1)):
         check_run(net, capacity, pixels, run)
+
+
+@pytest.mark.parametrize("T", [2, 8])
+def test_digits_rate(T):
+    """A rate-coded network (QCFS count scheme) on its rate preset: n events per pixel, N per
+    neuron, the average pool done by the layer that reads the map, random memory gaps and
+    back-pressure; then the cycle model under the fixed-latency memory."""
+    from golden.network import load
+    net = load(f"digits-rate-t{T}")
+    images, _ = digits_images(2, offset=11)
+    capacity = PRESETS[f"ecp5-mnist-rate-t{T}"]
+    for pixels, run in zip(images, run_images(net, capacity, images, gap=0.3, ready_prob=0.7,
+                                              seed=T)):
+        check_run(net, capacity, pixels, run)
+    _check_cycles(net, capacity, images[0], 4, seed=T)
 
 
 def passes_capacity(net, **changes):

@@ -15,3 +15,12 @@ def test_groups_leave_lowest_lane_first(seed, lanes):
     comp, params = BENCH.build(seed, lanes=lanes)
     stats = run_amaranth(comp, BENCH.body, params)
     assert stats["groups"] == 80 and stats["results"] > 0
+
+
+@pytest.mark.parametrize("seed,lanes", [(3, 1), (4, 4), (5, 8)])
+def test_count_mode_sends_each_lane_its_count(seed, lanes):
+    """Rate coding: a lane of count N leaves N times (t = 0..N-1, last on N - 1), and the
+    stall covers every pending output: a group of m outputs costs max(1, m) cycles."""
+    comp, params = BENCH.build(seed, lanes=lanes, counts=True)
+    stats = run_amaranth(comp, BENCH.body, params)
+    assert stats["groups"] == 80 and stats["results"] > 80

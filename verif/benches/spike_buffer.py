@@ -8,13 +8,16 @@ from ..scoreboard import Mismatch
 from .common import Bench, _rng, event_config
 
 
-def build_spike_buffer(seed, *, depth=37, rounds=12, sizes=()):
-    """``sizes``: event counts of the first rounds (the others are drawn: 0, 1, full, any)."""
+def build_spike_buffer(seed, *, depth=37, rounds=12, sizes=(), repeat=False):
+    """``sizes``: event counts of the first rounds (the others are drawn: 0, 1, full, any).
+    ``repeat``: repeat mode on the field k (rate coding): an entry of k = r reads out r + 1
+    events k = 0..r."""
     from rtl.layouts import event_layout
     from rtl.spike_buffer import SpikeBuffer
     cfg = event_config()
-    return SpikeBuffer(event_layout(cfg), depth=depth), {
-        "seed": seed, "depth": depth, "rounds": rounds, "sizes": list(sizes), "config": cfg}
+    comp = SpikeBuffer(event_layout(cfg), depth=depth, repeat_field="k" if repeat else None)
+    return comp, {"seed": seed, "depth": depth, "rounds": rounds, "sizes": list(sizes),
+                  "config": cfg, "repeat": repeat}
 
 
 async def spike_buffer(io, p):
@@ -77,17 +80,20 @@ async def spike_buffer(io, p):
             raise Mismatch(f"spike_buffer round {rnd}: count {await io.get('count')} after "
                            f"{n} writes (cycle {io.cycle})")
         await io.tick()
+        # what a read-out gives: the entries, or (repeat mode) each entry k + 1 times
+        out = ([dict(e, k=t) for e in events for t in range(e["k"] + 1)] if p.get("repeat")
+               else events)
         for replay in range(1 + int(rng.random() < 0.3)):
-            got = await read_out(events, float(rng.uniform(0.2, 1.0)))
-            if got != events:
-                i = next((j for j, (a, b) in enumerate(zip(events, got)) if a != b),
-                         min(len(events), len(got)))
-                exp = events[i] if i < len(events) else None
+            got = await read_out(out, float(rng.uniform(0.2, 1.0)))
+            if got != out:
+                i = next((j for j, (a, b) in enumerate(zip(out, got)) if a != b),
+                         min(len(out), len(got)))
+                exp = out[i] if i < len(out) else None
                 obs = got[i] if i < len(got) else None
                 raise Mismatch(f"spike_buffer round {rnd} read {replay}: event {i}: expected "
-                               f"{exp}, observed {obs} (read {len(got)} of {n}) by cycle "
+                               f"{exp}, observed {obs} (read {len(got)} of {len(out)}) by cycle "
                                f"{io.cycle}")
-            moved += n
+            moved += len(out)
         if n > 2 and rng.random() < 0.3:
             await read_out(events, 0.8, abort_at=int(rng.integers(0, n)))
     return {"events": moved}

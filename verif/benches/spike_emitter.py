@@ -8,8 +8,9 @@ from ..scoreboard import Mismatch
 from .common import Bench, _rng
 
 
-def build_spike_emitter(seed, *, lanes=4, groups=80):
-    """Groups with random masks (empty, one lane, every lane), lane payloads and tags."""
+def build_spike_emitter(seed, *, lanes=4, groups=80, counts=False):
+    """Groups with random masks (empty, one lane, every lane), lane payloads and tags;
+    ``counts``: count mode, field k a count 1..15 of each masked lane."""
     from amaranth.lib import data
 
     from rtl.spike_emitter import SpikeEmitter
@@ -20,20 +21,35 @@ def build_spike_emitter(seed, *, lanes=4, groups=80):
     for _ in range(groups):
         mask = int(rng.choice([0, 1 << int(rng.integers(0, lanes)), (1 << lanes) - 1,
                                int(rng.integers(0, 1 << lanes))]))
-        gs.append({"mask": mask, "lanes": [{"k": int(v)} for v in rng.integers(0, 16, lanes)],
+        gs.append({"mask": mask, "lanes": [{"k": int(v)} for v in
+                                           rng.integers(int(counts), 16, lanes)],
                    "tag": {"g": int(rng.integers(0, 8)), "y": int(rng.integers(0, 8))}})
-    comp = SpikeEmitter(lanes=lanes, lane_layout=lane, tag_layout=tag)
-    return comp, {"seed": seed, "lanes": lanes, "groups": gs}
+    comp = SpikeEmitter(lanes=lanes, lane_layout=lane, tag_layout=tag,
+                        count_field="k" if counts else None)
+    return comp, {"seed": seed, "lanes": lanes, "groups": gs, "counts": counts}
+
+
+def _outputs(group, lanes, counts):
+    """(lane, payload, last) of every output of a group, in order."""
+    out = []
+    for lane in range(lanes):
+        if group["mask"] >> lane & 1:
+            n = group["lanes"][lane]["k"] if counts else 1
+            out += [(lane, {"k": t} if counts else group["lanes"][lane], int(t == n - 1))
+                    for t in range(n)]
+    return out
 
 
 async def spike_emitter(io, p):
     """A group is taken when offered and ``stall`` is 0; its lanes leave on ``out`` lowest
-    first, one per cycle ``out`` is ready; ``stall`` is 1 exactly while two or more lanes are
-    pending or one is pending and ``out`` is not ready (the documented rule), every cycle."""
+    first, one per cycle ``out`` is ready (count mode: a lane of count N N times, t = 0..N-1);
+    ``stall`` is 1 exactly while two or more outputs are pending or one is pending and ``out``
+    is not ready (the documented rule), every cycle."""
     rng = _rng(p["seed"], 70)
     groups = p["groups"]
-    want = [(lane, g["tag"], g["lanes"][lane]) for g in groups for lane in range(p["lanes"])
-            if g["mask"] >> lane & 1]
+    counts = p.get("counts", False)
+    want = [(lane, g["tag"], pay, last) for g in groups
+            for lane, pay, last in _outputs(g, p["lanes"], counts)]
     got = []
     pending, current = [], None  # lanes of the group being sent, lowest first
     nxt = 0
@@ -52,21 +68,23 @@ async def spike_emitter(io, p):
                               await io.get("idle"))
         want_stall = int(len(pending) > 1 or (len(pending) == 1 and not ready))
         if (stall, valid, idle) != (want_stall, int(bool(pending)), int(not pending)):
-            raise Mismatch(f"spike_emitter: {len(pending)} lanes pending, out.ready={int(ready)}"
+            raise Mismatch(f"spike_emitter: {len(pending)} outputs pending, "
+                           f"out.ready={int(ready)}"
                            f": expected stall={want_stall} out.valid={int(bool(pending))} "
                            f"idle={int(not pending)}, observed stall={stall} out.valid={valid} "
                            f"idle={idle} at cycle {io.cycle}")
         if valid and ready:
             o = await io.get("out.payload")
-            got.append((o["lane"], o["tag"], o["payload"]))
-            exp = (pending[0], current["tag"], current["lanes"][pending[0]])
+            got.append((o["lane"], o["tag"], o["payload"], o["last"]))
+            lane, pay, last = pending[0]
+            exp = (lane, current["tag"], pay, last)
             if got[-1] != exp:
                 raise Mismatch(f"spike_emitter: result {len(got) - 1}: expected (lane, tag, "
-                               f"payload) {exp}, observed {got[-1]} at cycle {io.cycle}")
+                               f"payload, last) {exp}, observed {got[-1]} at cycle {io.cycle}")
             pending = pending[1:]
         if offer and not stall:
             current = groups[nxt]
-            pending = [lane for lane in range(p["lanes"]) if current["mask"] >> lane & 1]
+            pending = _outputs(current, p["lanes"], counts)
             nxt += 1
         await io.tick()
         if io.cycle > 10 * len(want) + 10 * len(groups) + 100:

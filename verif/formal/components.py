@@ -75,7 +75,7 @@ class EncoderHarness(Elaboratable):
     def __init__(self, *, shape=(1, 2, 3), steps=4, rule="round"):
         c, h, w = shape
         widths = SimpleNamespace(c_bits=_bits(c - 1), y_bits=_bits(h - 1), x_bits=_bits(w - 1),
-                                 T=steps)
+                                 T=steps, k_bits=_bits(steps - 1))
         self._dut = InputEncoder(event_layout(widths), shape=shape, steps=steps, rule=rule)
         self._T = steps
 
