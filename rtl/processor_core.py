@@ -2,9 +2,9 @@
 memory port (the inner side of the AXI read master, ``rtl.axi.AxiBurstReader``)."""
 
 from amaranth.hdl import Module, Signal
-from amaranth.utils import exact_log2
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
 from golden import contract
 

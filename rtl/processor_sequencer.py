@@ -10,8 +10,8 @@ from golden.processor_cycles import SEQUENCER_PRODUCTS, operand_bounds
 
 from .arith import constant_product
 from .config import KIND_CLASSIFIER, KIND_CONV
-from .processor_config import _bits
 from .layouts import address, upto
+from .processor_config import _bits
 from .processor_layouts import (
     HEADER_BYTES,
     ProcessorError,

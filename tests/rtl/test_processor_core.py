@@ -133,7 +133,6 @@ def test_errors_end_the_inference_and_the_next_one_runs():
     pixels = digits_images(1, offset=5)[0][0]
     reqs = image_format.read_requests(net, capacity)
     D = image_format.HEADER_BYTES  # descriptor 1 follows descriptor 0
-    gpp = _field(image_format.DESCRIPTOR_FIELDS, "groups_per_pass")
     params = next(r for r in reqs if r.what == "params" and r.layer == 1)
     weights = next(i for i, r in enumerate(reqs) if r.what == "weights" and r.layer == 2)
 
