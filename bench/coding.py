@@ -13,9 +13,10 @@ build/timestep/ by ``golden.timestep.cached``):
 - spikes and synaptic operations per image: events of every layer (input included) and events
   x fan-out, from those models' spike counts (``golden.timestep.layer_work``, which equals
   ``golden.event``'s counts: tests/bench/test_coding.py);
-- cycles: ``golden.cycles`` at P cores on the first ``CYCLE_IMAGES`` images, TTFS only (the
-  cycle model is that of the TTFS RTL; rate coding has no RTL yet, issue 15 item 1, and the
-  time-stepped SNN has no RTL at all);
+- cycles: ``golden.cycles`` at P cores, the model the RTL equals cycle for cycle in both
+  codings (TTFS: ``make regress``; the count scheme: ``verif.proc_regress`` on the rate
+  presets), on the first ``CYCLE_IMAGES`` images (TTFS) or ``RATE_CYCLE_IMAGES`` (the count
+  scheme, whose events come from the slower ``golden.event``); the time-stepped SNN has no RTL;
 - energy: ``bench.energy.snn_energy`` on the architecture's memories. TTFS and the count
   scheme are layer-sequential, as ``golden.event`` counts them. The time-stepped SNN is costed
   on a hypothetical time-stepped version of the same architecture (``TIMESTEPPED_ASSUMPTIONS``).
@@ -43,6 +44,9 @@ STEPS = (2, 4, 8)
 IMAGES = {base: timestep.BASE_LIMITS.get(base) for base in BASES}
 #: images of the cycle model per base (it walks every event of every image in Python)
 CYCLE_IMAGES = {"mnist": 200, "mnist-vgg16": 50}
+#: the count scheme's cycles run the event-driven model (0.6 s per mnist-rate-t8 image, 3.3 s
+#: per mnist-vgg16-rate-t8 image here): fewer images
+RATE_CYCLE_IMAGES = {"mnist": 50, "mnist-vgg16": 10}
 
 TIMESTEPPED_ASSUMPTIONS = [
     "Time-stepped SNN costed on a hypothetical time-stepped version of the same architecture "
@@ -130,6 +134,15 @@ def ttfs_cycles(net, x, P):
     return total / max(1, len(x))
 
 
+def rate_cycles(net, x, P):
+    """Mean ``golden.cycles`` cycles per image of a rate-coded network over images x, from
+    ``golden.event``'s traces (whose event order the rate cycle model reads)."""
+    total = 0
+    for image in x:
+        total += sum(c.total for c in cycle_model.network_cycles(net, event.run(net, image), P))
+    return total / max(1, len(x))
+
+
 def _energy(net, counts, mems, P, T_fire, pixels, params):
     e = E.snn_energy(counts, mems, T_fire, net.membrane_bits, pixels, params)
     return {"nj_45nm": e["total"] * 1e-3, "nj_28nm": e["total"] * E.TECH_SCALE_28NM * 1e-3,
@@ -159,7 +172,7 @@ def _ttfs_row(path, x, y, P, cycle_images):
                               params)}
 
 
-def _rate_rows(path, images, P):
+def _rate_rows(path, images, P, x_cycles):
     net = network.load(path)
     r = timestep.cached(path, "heldout", images)
     stem = os.path.basename(path)[:-5]
@@ -167,7 +180,7 @@ def _rate_rows(path, images, P):
     params = E.param_reads(geoms, P)
     L = r["count"]["layers"]
     rows = [{"scheme": "count", "net": stem, "acc": r["count_acc"], "spikes": r["count"]["spikes"],
-             "synops": r["count"]["synops"], "cycles": None,
+             "synops": r["count"]["synops"], "cycles": rate_cycles(net, x_cycles, P),
              "energy": _energy(net, layer_sequential_counts(net, L["events_in"], L["synops"]),
                                E.memories_of(net, P), P, net.T, net.input_neurons, params)}]
     for mode, t in r["timestepped"].items():
@@ -201,6 +214,7 @@ def measure(P=8, bases=BASES, log=None):
         if limit:
             x, y = x[:limit], y[:limit]
         cycles = min(len(y), CYCLE_IMAGES.get(base, 50))
+        rate_cycle_images = min(len(y), RATE_CYCLE_IMAGES.get(base, 10))
         rows = []
         for T in STEPS:
             for coding in ("ttfs", "rate"):
@@ -212,9 +226,10 @@ def measure(P=8, bases=BASES, log=None):
                 if log:
                     log(f"coding comparison: {os.path.basename(path)[:-5]} on {len(y)} images")
                 got = [_ttfs_row(path, x, y, P, cycles)] if coding == "ttfs" else \
-                    _rate_rows(path, limit, P)[0]
+                    _rate_rows(path, limit, P, x[:rate_cycle_images])[0]
                 rows += [dict(r, T=T) for r in got]
-        out["bases"][base] = {"images": int(len(y)), "cycle_images": cycles, "rows": rows,
+        out["bases"][base] = {"images": int(len(y)), "cycle_images": cycles,
+                              "rate_cycle_images": rate_cycle_images, "rows": rows,
                               "seconds": time.perf_counter() - t0}
     return out
 
@@ -246,13 +261,13 @@ def markdown(res, heading):
           "time-stepped prediction differs from the count scheme's. Spikes: events of every "
           "layer including the input's; synops: events × fan-out (as `golden.event` counts "
           "them). Cycles: `golden.cycles` at P = "
-          f"{P}, mean over the images named per table: it models the TTFS RTL; rate "
-          "coding has no RTL yet (issue 15 item 1) and the time-stepped SNN has none. Energy: "
+          f"{P}, mean over the images named per table: the RTL equals it cycle for cycle in "
+          "both codings; the time-stepped SNN has no RTL. Energy: "
           "`bench/energy.py` (assumptions in section 3), per inference.", ""]
     L += [f"- {a}" for a in res["assumptions"]] + [""]
     for base, b in res["bases"].items():
         L += [f"### {base} (held-out, first {b['images']} images; cycles: first "
-              f"{b['cycle_images']})", "",
+              f"{b['cycle_images']} (TTFS), {b['rate_cycle_images']} (count scheme))", "",
               "| T | coding | network | accuracy % | gap to count scheme (pts) | differ % | "
               "spikes / image | synops / image | cycles (model) | nJ 45 nm | nJ 28 nm |",
               "|" + "---|" * 11]
@@ -263,7 +278,7 @@ def markdown(res, heading):
                          "- | - | - |")
                 continue
             cyc = (f"{r['cycles']:,.0f}" if r["cycles"] is not None else
-                   "no RTL" if r["scheme"].startswith("timestepped") else "no rate RTL yet")
+                   "no RTL")
             syn = f"{r['synops']:,.0f}"
             if r.get("analog_macs"):
                 syn += f" + {r['analog_macs']:,.0f} MACs"

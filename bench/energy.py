@@ -98,8 +98,8 @@ ASSUMPTIONS = [
     "read (bias and threshold) per output channel; "
     "input encoder = T 10-bit comparators per pixel.",
     "Dense ANN comparison: compute only, MACs x (8-bit multiply + 32-bit add); no memory.",
-    "Rate-coded variants are costed on the same architecture (hypothetical: the RTL implements "
-    "TTFS only), with spike buffers T times deeper (a neuron can emit T events).",
+    "Rate-coded variants are costed on the memories the generator builds for them (one "
+    "spike-buffer entry per neuron of the pre-pool map, read out N times).",
 ]
 
 
@@ -141,14 +141,14 @@ def _bits(n):
 def analytic_memories(geoms, P, T, membrane_bits, input_shape, classes, coding="ttfs",
                       param_bits=None):
     """Memories of the accelerator for a layer geometry (``rtl.config.layer_geometry`` form),
-    from the generator's own plan (``rtl.config.memory_plan``); a rate-coded design, which the
-    RTL does not build, would need spike buffers T times deeper (a neuron emits up to T
-    events). ``param_bits``: width of a parameter entry (default: fields as wide as the
-    membrane, an upper bound when the network's values are not known)."""
+    from the generator's own plan (``rtl.config.memory_plan``; ``coding`` is kept for the
+    callers: both codings hold one spike-buffer entry per neuron, a rate-coded neuron of N
+    events read out N times). ``param_bits``: width of a parameter entry (default: fields as
+    wide as the membrane, an upper bound when the network's values are not known)."""
     from rtl.config import memory_plan
     return memory_plan(geoms, cores=P, T=T, membrane_bits=membrane_bits,
                        input_shape=input_shape, classes=classes,
-                       events_per_neuron=T if coding == "rate" else 1, param_bits=param_bits)
+                       events_per_neuron=1, param_bits=param_bits)
 
 
 def net_geoms(net):
@@ -162,14 +162,13 @@ def param_reads(geoms, P):
 
 
 def memories_of(net, P=8):
-    """Memories of ``net`` on P cores: the generator's manifest for TTFS networks, the same
-    formulas (spike buffers T times deeper) for rate-coded ones, which the RTL does not build."""
-    if net.coding == "ttfs":
-        try:
-            from rtl.config import HardwareConfig
-            return HardwareConfig(net, cores=P, trace=False).manifest()["memories"]
-        except Exception:  # noqa: BLE001 - fall back to the formulas
-            pass
+    """Memories of ``net`` on P cores: the generator's manifest (both codings), else (a network
+    the generator refuses) the same formulas."""
+    try:
+        from rtl.config import HardwareConfig
+        return HardwareConfig(net, cores=P, trace=False).manifest()["memories"]
+    except Exception:  # noqa: BLE001 - fall back to the formulas
+        pass
     return analytic_memories(net_geoms(net), P, net.T, net.membrane_bits, net.input_shape,
                              net.classes, net.coding)
 

@@ -147,8 +147,7 @@ def evaluate_variant(stem, path, net, x, y, event_limit, P=8, keep_trace=False):
         for pl, lt in zip(per_layer, tr.layers):
             for k in event.COUNT_KEYS:
                 pl[k] += lt.counts[k]
-        if net.coding == "ttfs":
-            cyc.append(sum(c.total for c in cycle_model.network_cycles(net, tr, P)))
+        cyc.append(sum(c.total for c in cycle_model.network_cycles(net, tr, P)))
     ev_s = time.perf_counter() - t0
     nn_ = max(1, n)
     res.update(event_images=n, snn_acc=correct / nn_, snn_equals_int=same / nn_,

@@ -36,7 +36,9 @@ def _accuracy(r):
          "Golden SNN = `golden.event` on the first *n* held-out images. RTL = the generated "
          "accelerator under Amaranth's simulator (`verif.amaranth_sim.run_inference`), checked "
          "event by event, score, prediction and per-phase cycle count against the golden model "
-         "(`verif.scoreboard.check`); the RTL implements TTFS only. Accuracies in %.", ""]
+         "(`verif.scoreboard.check`); the bench simulates the base TTFS networks (the rate-coded "
+         "ones are verified on the processor's rate presets: `make regress-processor "
+         "PRESET=ecp5-mnist-rate-t8`). Accuracies in %.", ""]
     for ds, rows in r["results"].items():
         if ds in r["skipped"]:
             L += [f"**{ds}**: skipped: {r['skipped'][ds]}.", ""]
@@ -51,7 +53,7 @@ def _accuracy(r):
         for x in rows:
             rt = r["rtl"].get(x["net"])
             if rt is None:
-                rtl = "not run" if x["coding"] == "ttfs" else "n/a (RTL is TTFS only)"
+                rtl = "not run here"
             elif "error" in rt:
                 rtl = f"error: {rt['error']}"
             else:
@@ -77,8 +79,8 @@ def _work(r):
          "layer output events, reads = layer input events. Bias/threshold: one parameter-memory "
          "read per output channel (rounded up to whole groups of P). Cycles: "
          "`golden.cycles.network_cycles` at P = "
-         f"{r['args']['p']} (TTFS only); *RTL cycles* = the simulated phase lengths on the RTL "
-         "subset. Dense MACs: the same network run as a dense ANN "
+         f"{r['args']['p']} (both codings; the RTL equals it); *RTL cycles* = the simulated "
+         "phase lengths on the RTL subset. Dense MACs: the same network run as a dense ANN "
          "(conv C_in·K·K·H_out·W_out·C_out + dense N_in·N_out).", ""]
     for ds, rows in r["results"].items():
         if not rows:

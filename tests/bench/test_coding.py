@@ -63,7 +63,7 @@ def test_timestepped_schedule_counts_and_memories():
 
 def test_markdown_rows():
     res = {"P": 8, "assumptions": ["a"], "notes": ["n"],
-           "bases": {"mnist": {"images": 7, "cycle_images": 5, "rows": [
+           "bases": {"mnist": {"images": 7, "cycle_images": 5, "rate_cycle_images": 3, "rows": [
                {"scheme": "ttfs", "T": 2, "net": "mnist-ttfs-t2", "acc": 0.5, "spikes": 3.0,
                 "synops": 9.0, "cycles": 100.0, "energy": {"nj_45nm": 1.0, "nj_28nm": 0.6}},
                {"scheme": "rate", "T": 2, "net": "mnist-rate-t2", "missing": True},
