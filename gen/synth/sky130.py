@@ -125,11 +125,13 @@ hierarchy -top {TOP}
 write_json sky130_mapped.json
 """
     # pass 4: after buffer trees on the nets ABC does not see (flip-flop outputs, ports), the
-    # total area and the STA netlist
+    # total area and the STA netlist, its cells named after the wires they drive (autoname), so
+    # that a critical path's ends name the registers of the RTL
     script4 = f"""read_json sky130_buffered.json
 hierarchy -top {TOP}
 tee -q -o sky130_flat_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
 tee -q -o sky130_flat_stat.txt stat -liberty {libname} -liberty sky130_mem.lib -top {TOP}
+autoname
 insbuf -buf {s['buffer_cell']} A X
 write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
 """
@@ -208,7 +210,8 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
                                      "setup_ns": s["sram_setup_ns"],
                                      "note": s["_sram_timing_doc"]},
                      "small_memory_max_depth": settings["common"]["small_memory_max_depth"]},
-        "times_s": {"emit_rtlil": round(t_emit, 1), "unpack_liberty": round(t_unpack, 1), "yosys": round(dt1 + dt2, 1)},
+        "times_s": {"emit_rtlil": round(t_emit, 1), "unpack_liberty": round(t_unpack, 1),
+                    "yosys": round(dt1 + dt2, 1)},
     }
     result["sta"] = run_sta(sta, work, libname, s["period_ns"],
                             default_wire_load=liberty_default_wire_load(lib_text),
