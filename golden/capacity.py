@@ -31,7 +31,8 @@ from . import contract
 
 __all__ = ["Capacity", "CapacityError", "DoesNotFit", "LayerPlan", "PRESETS", "PRESET_NETWORKS",
            "PRESET_ARCHS", "check_fits", "plan", "requirements", "preset", "CORES_MAX",
-           "DATA_BITS", "ADDR_BITS", "FIELD_BITS_MAX", "pow2_ceil", "with_changes"]
+           "DATA_BITS", "ADDR_BITS", "FIELD_BITS_MAX", "PARAM_ENTRIES_MIN", "pow2_ceil",
+           "with_changes"]
 
 #: neuron cores (the event's lane index and the weight row's width)
 CORES_MAX = 32
@@ -319,6 +320,13 @@ PRESET_ARCHS = {
     "vgg16": (("vgg16-cifar10", (3, 32, 32)),),
 }
 
+#: The fewest parameter entries (param_words * P) of a preset: the synthesis flows build a
+#: memory of at most 16 words from flip-flops (gen.synth, small_memory_max_depth), which for the
+#: 16 entries of 58 bits that ice40-digits would otherwise have costs about 1,000 flip-flops and
+#: their multiplexers, more than the iCE40 HX8K has to spare; 32 entries are a block RAM's
+#: (an iCE40 SB_RAM40_4K holds 256), and a pass may then hold more groups.
+PARAM_ENTRIES_MIN = 32
+
 #: The presets. Sizes (needs from ``requirements`` of the networks above, rounded up to a power
 #: of two for memory depths):
 #:   membrane_bits: the widest network's worst case (digits 29, mnist-conv4 34, VGG-16 35);
@@ -327,13 +335,14 @@ PRESET_ARCHS = {
 #:   ice40-digits, ecp5-mnist: membrane_words, weight_words hold each layer whole (digits at
 #:     P = 4: 128 and 288; mnist-conv4 at P = 8: 2048 and 4096); vgg16: one channel group of
 #:     the largest map (32x32: 1024) and of the widest fan-in (512x3x3 = 4608 -> 8192);
-#:   param_words: the most groups a pass holds under the two limits above (4, 4, 16);
+#:   param_words: the most groups a pass holds under the two limits above (4, 4, 16), and at
+#:     least PARAM_ENTRIES_MIN / P (ice40-digits: 8 instead of 4);
 #:   spike_events: the largest event map (8x4x4, 16x32x32, 64x32x32); max_layers: the most
 #:     compute layers (3, 5, 15); max_channels, max_map: the full range of the event fields
 #:     (16, 32, 512 channels; maps 8, 32, 32); max_kernel 3.
 PRESETS = {
     "ice40-digits": Capacity(
-        name="ice40-digits", cores=4, membrane_words=128, weight_words=512, param_words=4,
+        name="ice40-digits", cores=4, membrane_words=128, weight_words=512, param_words=8,
         spike_events=128, max_layers=4, membrane_bits=29, threshold_bits=28, bias_bits=29,
         max_channels=16, max_map=8, max_kernel=3, data_bits=32, max_bursts=2),
     "ecp5-mnist": Capacity(

@@ -178,11 +178,14 @@ class ProcessorCore(wiring.Component):
                 m.d.sync += beats.eq(beats + 1)
         with m.If(ctl.done):
             m.d.sync += [self.cycles.eq(cycles + 1), self.bytes.eq(beats * (cfg.data_bits // 8))]
-        m.submodules.event_counts = counts = memory.Memory(shape=32, depth=cfg.max_layers + 1,
-                                                          init=[])
+        # a layer writes at most one event per spike buffer entry (the sequencer checks every
+        # event map against spike_events), so its count is that wide, not the register's 32
+        count_shape = range(cfg.spike_depth + 1)
+        m.submodules.event_counts = counts = memory.Memory(shape=count_shape,
+                                                          depth=cfg.max_layers + 1, init=[])
         count_wr = counts.write_port()
         count_rd = counts.read_port()
-        layer_events = Signal(32, name="layer_events")
+        layer_events = Signal(count_shape, name="layer_events")
         layer_index = Signal(range(cfg.max_layers + 1), name="layer_events_index")
         # a layer's count is written when its last pass ends (the datapath waits for the next
         # pass or offers the prediction) or, for the input, when the encoder is done

@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import checks
+from .arith import constant_product
 from .config import KIND_CONV
 
 __all__ = ["SpikeRouter"]
@@ -93,11 +94,7 @@ class SpikeRouter(wiring.Component):
         with m.Switch(self.layer):
             for i, f in enumerate(factors):
                 with m.Case(i):
-                    terms = [value << b for b in range(f.bit_length()) if f >> b & 1]
-                    total = terms[0] if terms else 0
-                    for t in terms[1:]:
-                        total = total + t
-                    m.d.comb += out.eq(total)
+                    m.d.comb += out.eq(constant_product(value, f))
         return out
 
     def elaborate(self, platform):

@@ -120,10 +120,11 @@ def _assert_sized(cap, networks, need, *, whole_layers):
     assert cap.membrane_bits == need["membrane_bits"]
     assert cap.threshold_bits == min(32, cap.membrane_bits - 1) >= need["threshold_bits"]
     assert cap.bias_bits == min(32, cap.membrane_bits) >= need["bias_bits"]
-    # param_words: the most groups a pass holds under the other limits
+    # param_words: the most groups a pass holds under the other limits, and a block RAM's
+    # worth of entries
     unbounded = replace(cap, param_words=1 << 20)
     most = max(p.groups_per_pass for net in networks for p in C.plan(net, unbounded))
-    assert cap.param_words == p2(most)
+    assert cap.param_words == max(p2(most), C.PARAM_ENTRIES_MIN // cap.cores)
 
 
 def test_presets_hold_their_shipped_networks(nets):

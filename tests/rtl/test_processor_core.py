@@ -121,13 +121,30 @@ def test_errors_end_the_inference_and_the_next_one_runs():
     gpp = _field(image_format.DESCRIPTOR_FIELDS, "groups_per_pass")
     params = next(r for r in reqs if r.what == "params" and r.layer == 1)
     weights = next(i for i, r in enumerate(reqs) if r.what == "weights" and r.layer == 2)
+
+    def descriptor(layer, **fields):
+        """``good`` with fields of descriptor ``layer`` changed; the requests up to it."""
+        img = good
+        for name, value in fields.items():
+            offset, size = _field(image_format.DESCRIPTOR_FIELDS, name)
+            img = _patched(img, (1 + layer) * D + offset, value, size)
+        return img, {}, E.MISFIT, next(i for i, r in enumerate(reqs)
+                                       if r.what == "descriptor" and r.layer == layer) + 1
+
+    # digits on ice40-digits: layer 0 conv 1 -> 8 channels on 8x8 (2 groups of 64 positions,
+    # fan-in 9), layer 1 conv 8 -> 16 on 4x4 (4 groups in one pass, fan-in 72), classifier
     cases = [
         (_patched(good, 0, 0x12345678, 4), {}, E.FORMAT, 1),                # magic
         (_patched(good, _field(image_format.HEADER_FIELDS, "version")[0], 2, 2), {},
          E.FORMAT, 1),
         (image_format.write_image(net, PRESETS["ecp5-mnist"]), {}, E.MISFIT, 1),  # P = 8
-        (_patched(good, 2 * D + gpp[0], 999, gpp[1]), {}, E.MISFIT,         # descriptor 1
-         next(i for i, r in enumerate(reqs) if r.what == "descriptor" and r.layer == 1) + 1),
+        # 3 x 8 x 8 input neurons > spike_events 128 (a product)
+        (_patched(good, _field(image_format.HEADER_FIELDS, "in_c")[0], 3, 2), {}, E.MISFIT, 1),
+        descriptor(1, groups_per_pass=999),
+        descriptor(1, passes=2),                    # passes != ceil(groups / gpp)
+        descriptor(1, groups=5, passes=2),          # groups != ceil(out_c / P)
+        descriptor(0, groups_per_pass=3),           # 3 x 64 membranes > 128 (a product)
+        descriptor(1, fan_in=200),                  # 4 x 200 weight rows > 512 (a product)
         (_patched(good, params.offset + 4, 0, 4), {}, E.MISFIT,             # Theta = 0
          next(i for i, r in enumerate(reqs) if r.what == "weights" and r.layer == 1) + 1),
         (good, {"fail_request": weights}, E.AXI, weights + 1),
@@ -136,7 +153,7 @@ def test_errors_end_the_inference_and_the_next_one_runs():
     jobs = []
     for img, opts, _, _ in cases:
         jobs += [(img, pixels, opts), (good, pixels, {})]
-    runs = run_jobs(capacity, jobs, gap=0.2, seed=3)
+    runs = run_jobs(capacity, jobs, gap=0.2, seed=3, max_cycles=200_000)
     for i, (_, _, code, n_requests) in enumerate(cases):
         bad, after = runs[2 * i], runs[2 * i + 1]
         assert (E(bad.error), len(bad.requests)) == (code, n_requests), f"case {i}"
