@@ -331,7 +331,10 @@ PARAM_ENTRIES_MIN = 32
 #: of two for memory depths):
 #:   membrane_bits: the widest network's worst case (digits 29, mnist-conv4 34, VGG-16 35);
 #:   threshold_bits = min(32, membrane_bits - 1), bias_bits = min(32, membrane_bits): any Theta
-#:     and B of a network whose membrane fits (at most the image's 32-bit fields);
+#:     and B of a network whose membrane fits (at most the image's 32-bit fields); except
+#:     ice40-digits: its networks' need (digits: 23 and 23), since logic cells are what the
+#:     iCE40 HX8K lacks (the fire units' carry chains and the parameter registers are as wide
+#:     as Theta: 28 bits cost about 250 more logic cells);
 #:   ice40-digits, ecp5-mnist: membrane_words, weight_words hold each layer whole (digits at
 #:     P = 4: 128 and 288; mnist-conv4 at P = 8: 2048 and 4096); vgg16: one channel group of
 #:     the largest map (32x32: 1024) and of the widest fan-in (512x3x3 = 4608 -> 8192);
@@ -343,7 +346,7 @@ PARAM_ENTRIES_MIN = 32
 PRESETS = {
     "ice40-digits": Capacity(
         name="ice40-digits", cores=4, membrane_words=128, weight_words=512, param_words=8,
-        spike_events=128, max_layers=4, membrane_bits=29, threshold_bits=28, bias_bits=29,
+        spike_events=128, max_layers=4, membrane_bits=29, threshold_bits=23, bias_bits=23,
         max_channels=16, max_map=8, max_kernel=3, data_bits=32, max_bursts=2),
     "ecp5-mnist": Capacity(
         name="ecp5-mnist", cores=8, membrane_words=2048, weight_words=4096, param_words=4,

@@ -2,6 +2,7 @@
 memory port (the inner side of the AXI read master, ``rtl.axi.AxiBurstReader``)."""
 
 from amaranth.hdl import Module, Signal
+from amaranth.utils import exact_log2
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,8 +40,9 @@ class ProcessorCore(wiring.Component):
     Control and status (what the register block shows):
         start (in, a pulse), image_base, input_base (in, held while busy),
         busy, done (one cycle), error (``ProcessorError``), prediction (the class of the last
-            inference, updated at its end), cycles (of the last inference, start to done),
-            bytes (read in the last inference), events_addr (in) / events_data (out, the next
+            inference, updated at its end), cycles (of the last inference, start to done;
+            while busy: of the running one so far), bytes (read in the last inference; while
+            busy: so far), events_addr (in) / events_data (out, the next
             cycle): the events written by layer ``events_addr`` in the last inference (0: the
             input encoder; the classifier: 0), layers (of the image).
     Streams:
@@ -168,16 +170,16 @@ class ProcessorCore(wiring.Component):
             m.d.sync += self.prediction.eq(best_cls)
 
         # -- counters: cycles, bytes, events per layer -------------------------------------------
-        cycles = Signal(64, name="count_cycles")
-        beats = Signal(64, name="count_beats")
+        # The counters are the registers the host reads: they count while busy (the done cycle
+        # included) and hold from done to the next start, so no second copy latches them.
+        beats = Signal(64 - exact_log2(cfg.data_bits // 8), name="count_beats")
+        m.d.comb += self.bytes.eq(beats << exact_log2(cfg.data_bits // 8))
         with m.If(ctl.start & ~ctl.busy):
-            m.d.sync += [cycles.eq(0), beats.eq(0)]
+            m.d.sync += [self.cycles.eq(0), beats.eq(0)]
         with m.Elif(ctl.busy):
-            m.d.sync += cycles.eq(cycles + 1)
+            m.d.sync += self.cycles.eq(self.cycles + 1)
             with m.If(self.data.valid & self.data.ready):
                 m.d.sync += beats.eq(beats + 1)
-        with m.If(ctl.done):
-            m.d.sync += [self.cycles.eq(cycles + 1), self.bytes.eq(beats * (cfg.data_bits // 8))]
         # a layer writes at most one event per spike buffer entry (the sequencer checks every
         # event map against spike_events), so its count is that wide, not the register's 32
         count_shape = range(cfg.spike_depth + 1)

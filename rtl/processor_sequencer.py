@@ -156,8 +156,8 @@ class ProcessorSequencer(wiring.Component):
         params_addr = Signal(abits, name="pass_params_addr")
         weights_addr = Signal(abits, name="pass_weights_addr")
         entries = Signal(range(cfg.param_depth * P + 1), name="pass_entries")
-        rows = Signal(range(cfg.weight_depth + 1), name="pass_rows")
-        count = Signal(max(len(entries), len(rows)), name="unit_count")  # units taken
+        # parameter entries or weight rows taken
+        count = Signal(range(max(cfg.param_depth * P, cfg.weight_depth) + 1), name="unit_count")
         half = Signal(name="param_half")  # 0: bias, 1: threshold of the entry being written
         m.d.comb += self.group_offset.eq(group_first)
 

@@ -74,9 +74,10 @@ def test_digits(preset):
 def passes_capacity(net, **changes):
     """A small P = 4 capacity that cuts the layers of ``net`` into several passes."""
     from golden.capacity import with_changes
-    return with_changes(PRESETS["ice40-digits"], name="passes", membrane_bits=max(
-        net.membrane_bits, PRESETS["ice40-digits"].membrane_bits), max_channels=64,
-        **changes)
+    membrane_bits = max(net.membrane_bits, PRESETS["ice40-digits"].membrane_bits)
+    return with_changes(PRESETS["ice40-digits"], name="passes", membrane_bits=membrane_bits,
+                        threshold_bits=min(32, membrane_bits - 1),
+                        bias_bits=min(32, membrane_bits), max_channels=64, **changes)
 
 
 def test_random_network_in_passes():
