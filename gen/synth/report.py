@@ -81,6 +81,9 @@ def comparison_rows(proc, fixed):
             rows.append((f"slack ns @ {proc['period_ns']} ns, {_WIRE_LABELS.get(name, name)}",
                          m["worst_slack_ns"],
                          fixed["sta"]["wire_models"][name]["worst_slack_ns"]))
+        for name, m in proc["sta"]["wire_models"].items():
+            rows.append((f"Fmax MHz, {_WIRE_LABELS.get(name, name)}", m["achieved_mhz"],
+                         fixed["sta"]["wire_models"][name]["achieved_mhz"]))
     else:
         rows += [("cells", proc["cells"], fixed["cells"]),
                  ("flip-flops", proc["flip_flops"], fixed["flip_flops"]),
@@ -104,6 +107,19 @@ def _comparison_markdown(entries):
             lines.append(f"| {f} | {show(a)} | {show(b)} | {r} |")
         lines.append("")
     return lines
+
+
+def workload_text(e):
+    """The frames per second of a processor's workload, one per clock, e.g. ``vgg16-shape-random:
+    4,608,043 cycles per inference; 21.7 frames/s at 100.0 MHz (no wire), ...``."""
+    w = e["workload"]
+    clocks = ({name: m["achieved_mhz"] for name, m in e["sta"]["wire_models"].items()}
+              if "sta" in e else {"nextpnr": e.get("fmax_mhz")})
+    rates = ", ".join(f"{fps:,.2f} frames/s at {clocks[name]} MHz "
+                      f"({_WIRE_LABELS.get(name, name)})"
+                      for name, fps in e["workload_fps"].items())
+    return (f"{w['network']}: {fmt(w['cycles_per_inference'])} cycles per inference; "
+            f"{rates or 'no Fmax on this target'}")
 
 
 def memory_list_markdown(key, memories):
@@ -157,6 +173,16 @@ def render_markdown(entries):
                       f"{fmt(pw['output_bits'])} output port bits, one pin) and an XOR tree.", ""]
         if e.get("processor_capacity"):
             lines += [f"{key}: capacity `{json.dumps(e['processor_capacity'], sort_keys=True)}`",
+                      ""]
+        if e.get("workload"):
+            w = e["workload"]
+            lines += [f"## {key}: workload frames per second", "",
+                      f"{workload_text(e)}.", "",
+                      f"Cycles: {w['model']}; per image {', '.join(fmt(c) for c in w['cycles'])}. "
+                      "Each Fmax is the STA's under the wire model named beside it, with the "
+                      "memory macros' assumed timing (settings: sram_timing), not a "
+                      "characterised macro's access time." if "sta" in e else
+                      f"Cycles: {w['model']}; per image {', '.join(fmt(c) for c in w['cycles'])}.",
                       ""]
         if e.get("memory_list") and (e["target"] == "sky130" or e.get("processor_capacity")):
             lines += memory_list_markdown(key, e["memory_list"])

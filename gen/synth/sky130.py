@@ -9,7 +9,7 @@ import time
 
 from golden.files import atomic_path, atomic_write
 
-from .design import component_of, emit_component, small_memory_selection
+from .design import component_of, emit_rtlil_component, small_memory_selection
 from .fanout import buffer_fanout
 from .memory_macros import blackbox_verilog, macro_liberty, memory_instances, memory_shapes
 from .settings import SETTINGS_NAME, TOP, liberty_path
@@ -61,7 +61,9 @@ def synth_sky130(source, work, settings):
     """``source``: a design source (``gen.synth.design``), synthesised bare."""
     s = settings["sky130"]
     lib, sta = sky130_tools(settings)
-    src = emit_component(*source.bare(), work)
+    t0 = time.monotonic()
+    read = emit_rtlil_component(*source.bare(), work)
+    t_emit = time.monotonic() - t0
     t0 = time.monotonic()
     libname = _unpack_liberty(lib, work)
     t_unpack = time.monotonic() - t0
@@ -70,7 +72,7 @@ def synth_sky130(source, work, settings):
     # fanout buffers added after it and the setup time come on top
     abc_ps = period_ps - int(round(s["abc_margin_ns"] * 1000))
     # pass 1: coarse synthesis to find the memory shapes
-    script1 = f"""read_verilog {src}
+    script1 = f"""{read}
 synth -run begin:fine -top {TOP}
 memory_map {small_memory_selection(settings)}
 opt_clean
@@ -123,11 +125,13 @@ hierarchy -top {TOP}
 write_json sky130_mapped.json
 """
     # pass 4: after buffer trees on the nets ABC does not see (flip-flop outputs, ports), the
-    # total area and the STA netlist
+    # total area and the STA netlist, its cells named after the wires they drive (autoname), so
+    # that a critical path's ends name the registers of the RTL
     script4 = f"""read_json sky130_buffered.json
 hierarchy -top {TOP}
 tee -q -o sky130_flat_stat.json stat -json -liberty {libname} -liberty sky130_mem.lib -top {TOP}
 tee -q -o sky130_flat_stat.txt stat -liberty {libname} -liberty sky130_mem.lib -top {TOP}
+autoname
 insbuf -buf {s['buffer_cell']} A X
 write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
 """
@@ -206,7 +210,8 @@ write_verilog -noattr -noexpr -nohex -nodec sky130_netlist.v
                                      "setup_ns": s["sram_setup_ns"],
                                      "note": s["_sram_timing_doc"]},
                      "small_memory_max_depth": settings["common"]["small_memory_max_depth"]},
-        "times_s": {"unpack_liberty": round(t_unpack, 1), "yosys": round(dt1 + dt2, 1)},
+        "times_s": {"emit_rtlil": round(t_emit, 1), "unpack_liberty": round(t_unpack, 1),
+                    "yosys": round(dt1 + dt2, 1)},
     }
     result["sta"] = run_sta(sta, work, libname, s["period_ns"],
                             default_wire_load=liberty_default_wire_load(lib_text),

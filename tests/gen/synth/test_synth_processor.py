@@ -158,7 +158,8 @@ def test_sky130_comparison_and_memory_list(tmp_path):
                 "logic_kge": kge, "logic_um2": kge * 3753.6, "memories": 2,
                 "memory_bits": bits, "memory_um2_est": bits * 17.37, "period_ns": 5.0,
                 "seconds": 1.0,
-                "sta": {"wire_models": {"ideal": {"worst_slack_ns": slack}},
+                "sta": {"wire_models": {"ideal": {"worst_slack_ns": slack,
+                                                  "achieved_mhz": round(1e3 / (5 - slack), 1)}},
                         "note": "n"}}
     proc = {**sky(50.0, -0.25, 300), "network": "processor ecp5-mnist", "processor_capacity": {},
             "compare_key": "mnist/p8/sky130",
@@ -169,6 +170,7 @@ def test_sky130_comparison_and_memory_list(tmp_path):
     rows = {r[0]: r[1:] for r in comparison_rows(proc, fixed)}
     assert rows["logic kGE"] == (50.0, 40.0, "1.25")
     assert rows["slack ns @ 5.0 ns, no wire"] == (-0.25, 0.5, "-")
+    assert rows["Fmax MHz, no wire"] == (190.5, 222.2, "0.86")
     from gen.synth.report import _comparison_markdown, memory_list_markdown
     md = "\n".join(_comparison_markdown({"p": proc, "mnist/p8/sky130": fixed}))
     assert "| slack ns @ 5.0 ns, no wire | -0.250 | +0.500 | - |" in md
