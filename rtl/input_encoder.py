@@ -98,6 +98,9 @@ class InputEncoder(wiring.Component):
             with m.If(self.events.valid & self.events.ready & ~self.last):
                 m.d.sync += t.eq(t + 1)
         else:
+            # driven, not left at its reset value: an undriven output port is 'z' in the
+            # emitted Verilog (Icarus) or 0 (Verilator)
+            m.d.comb += self.last.eq(1)
             free = ~self.events.valid | self.events.ready
         m.d.comb += self.pixels.ready.eq(~self.done & free)
         with m.If(self.events.ready & free):

@@ -166,7 +166,7 @@ OPTION_CASES = [
     (PROC_RUN, ["--preset", "no_such_preset"], "no capacity preset named 'no_such_preset'"),
     (PROC_RUN, ["--net", "mnist", "--preset", "ice40-digits"],
      "mnist does not fit ice40-digits: "),
-    (PROC_RUN, ["--net", "digits-rate-t4"], "digits-rate-t4 fits no capacity preset"),
+    (PROC_RUN, ["--net", "digits-ttfs-t4"], "digits-ttfs-t4 fits no capacity preset"),
     (PROC_RUN, ["--images", "0"], "argument --images"),
     (PROC_RUN, ["--images", "-3"], "argument --images"),
     (PROC_RUN, ["--images", "x"], "argument --images"),

@@ -42,6 +42,7 @@ from gen.synth.processor import clock_of, processor_key
 from gen.synth.settings import load_settings
 from golden import cli, data
 from golden.capacity import PRESETS, CapacityError, DoesNotFit, check_fits, plan, preset
+from golden.contract import CODE_BITS
 from golden.files import atomic_directory
 from golden.image import write_image
 from golden.network import NetworkError
@@ -51,14 +52,15 @@ from . import proc_harness as PH
 from . import runner
 from .proc_regress import _images as held_out_images
 
-__all__ = ["run", "smallest_preset", "report_clock", "synthesised_clock", "markdown",
+__all__ = ["run", "smallest_preset", "preset_size", "report_clock", "synthesised_clock", "markdown",
            "PRESET_TARGET", "RunError", "main"]
 
 FORMAT = 1
 #: the target each preset is made for: its clock turns cycles into time in the report
 #: (``ice40-digits``: the iCE40 HX8K/UP5K; ``ecp5-mnist``: the ECP5; ``vgg16``: SKY130, since
 #: no ECP5 holds its memories, docs/PROCESSOR.md section 8)
-PRESET_TARGET = {"ice40-digits": "ice40", "ecp5-mnist": "ecp5", "vgg16": "sky130"}
+PRESET_TARGET = {"ice40-digits": "ice40", "ecp5-mnist": "ecp5", "vgg16": "sky130",
+                 **{name: "ecp5" for name in PRESETS if name.startswith("ecp5-mnist-rate-")}}
 #: the STA wire model whose achieved clock is the SKY130 "Fmax" (the most pessimistic of the
 #: three that ``make synth TARGET=sky130`` reports)
 SKY130_WIRE_MODEL = "routed"
@@ -69,18 +71,28 @@ class RunError(ValueError):
     """Bad input of the run (one line)."""
 
 
+def preset_size(capacity):
+    """What ``smallest_preset`` orders the presets by: the memory bits the capacity generates
+    (per core membranes and weight buffers, the two spike buffers), then the cores."""
+    per_core = (capacity.membrane_words * capacity.membrane_bits
+                + capacity.weight_words * CODE_BITS)
+    return (capacity.cores * per_core + 2 * capacity.spike_events, capacity.cores)
+
+
 def smallest_preset(network):
-    """The first preset of ``PRESETS`` (listed smallest first: the cores, every memory summed
-    over the cores and every field width grow along it) that ``network`` fits;
-    ``DoesNotFit`` naming the largest preset's limit when it fits none."""
-    last = None
-    for cap in PRESETS.values():
+    """The preset of least ``preset_size`` that ``network`` fits; ``DoesNotFit`` naming the
+    limit of the largest preset of the network's coding when it fits none."""
+    ordered = sorted(PRESETS.values(), key=preset_size)
+    misses = []
+    for cap in ordered:
         try:
             check_fits(network, cap)
             return cap
         except DoesNotFit as exc:
-            last = exc
-    raise DoesNotFit(f"{network.name} fits no capacity preset ({', '.join(PRESETS)}); {last}")
+            misses.append((cap, exc))
+    same = [exc for cap, exc in misses if cap.coding == network.coding] or [misses[-1][1]]
+    raise DoesNotFit(f"{network.name} fits no capacity preset ({', '.join(PRESETS)}); "
+                     f"{same[-1]}")
 
 
 def report_clock(capacity):

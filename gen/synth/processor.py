@@ -12,7 +12,8 @@ outnumber the package's pins.
 ``FIXED_NETWORK`` names the network whose fixed-network accelerator, at the preset's P, each
 preset is compared with (on FPGAs behind the same pin wrapper, so that the two differ only in
 the design): ``ice40-digits`` (P = 4) against digits, ``ecp5-mnist`` (P = 8) against mnist,
-``vgg16`` (P = 32) against mnist-vgg16 (the deepest shipped network it runs).
+``vgg16`` (P = 32) against mnist-vgg16 (the deepest shipped network it runs), the rate presets
+``ecp5-mnist-rate-tT`` against mnist-rate-tT.
 
 The target clock of a run is the preset's ``clock_mhz`` when the capacity has one, else the
 target's (``constraints/targets.json``). A preset with a workload (``gen.synth.frame_rate``:
@@ -32,7 +33,8 @@ from .tools import SynthError
 __all__ = ["ProcessorDesign", "FIXED_NETWORK", "DESIGNS", "processor_key", "run_preset"]
 
 #: preset -> the shipped network of the fixed-network design it is compared with, at its P
-FIXED_NETWORK = {"ice40-digits": "digits", "ecp5-mnist": "mnist", "vgg16": "mnist-vgg16"}
+FIXED_NETWORK = {"ice40-digits": "digits", "ecp5-mnist": "mnist", "vgg16": "mnist-vgg16",
+                 **{f"ecp5-mnist-rate-t{T}": f"mnist-rate-t{T}" for T in (2, 4, 8)}}
 #: what of the processor is synthesised
 DESIGNS = ("top", "core")
 

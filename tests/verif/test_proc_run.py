@@ -18,27 +18,30 @@ from verif import proc_run, runner
 
 @pytest.mark.parametrize("name,expected", [("digits", "ice40-digits"), ("mnist", "ecp5-mnist"),
                                            ("mnist-conv4", "ecp5-mnist"),
-                                           ("mnist-vgg16", "vgg16")])
+                                           ("mnist-vgg16", "vgg16"),
+                                           ("digits-rate-t4", "ecp5-mnist-rate-t4"),
+                                           ("mnist-rate-t8", "ecp5-mnist-rate-t8")])
 def test_default_preset_is_the_smallest_that_fits(name, expected):
     assert proc_run.smallest_preset(network.load(name)).name == expected
 
 
-@pytest.mark.parametrize("name,needle", [("digits-rate-t4", "coding rate"),
-                                         ("digits-ttfs-t4", "T 8 != 4"),
+@pytest.mark.parametrize("name,needle", [("digits-ttfs-t4", "T 8 != 4"),
                                          ("digits-floor", "fire_rule round != floor")])
 def test_a_network_that_fits_no_preset_is_named_with_the_largest_presets_limit(name, needle):
     with pytest.raises(DoesNotFit) as exc:
         proc_run.smallest_preset(network.load(name))
     text = str(exc.value)
     assert "\n" not in text
-    assert text.startswith(f"{name} fits no capacity preset (ice40-digits, ecp5-mnist, vgg16);")
-    assert f"does not fit vgg16: {needle}" in text
+    assert text.startswith(f"{name} fits no capacity preset ({', '.join(PRESETS)});")
+    assert f"does not fit vgg16: {needle}" in text   # the largest preset of its coding
 
 
-def test_presets_are_listed_smallest_first():
-    """smallest_preset takes the first that fits: every size grows along PRESETS (the
-    memories summed over the cores: vgg16 has more cores of fewer membrane words)."""
-    caps = list(PRESETS.values())
+def test_the_smallest_preset_is_the_one_of_least_memory():
+    """smallest_preset takes the fitting preset of least generated memory: the TTFS presets
+    grow along ice40-digits, ecp5-mnist, vgg16 in every size."""
+    caps = [PRESETS[n] for n in ("ice40-digits", "ecp5-mnist", "vgg16")]
+    assert [proc_run.preset_size(c) for c in caps] == sorted(proc_run.preset_size(c)
+                                                             for c in caps)
 
     def sizes(c):
         return {"cores": c.cores, "membrane words": c.cores * c.membrane_words,
