@@ -164,10 +164,10 @@ def param_reads(geoms, P):
 def memories_of(net, P=8):
     """Memories of ``net`` on P cores: the generator's manifest (both codings), else (a network
     the generator refuses) the same formulas."""
+    from rtl.config import ConfigError, HardwareConfig
     try:
-        from rtl.config import HardwareConfig
         return HardwareConfig(net, cores=P, trace=False).manifest()["memories"]
-    except Exception:  # noqa: BLE001 - fall back to the formulas
+    except ConfigError:  # the generator refuses the network: its formulas still size it
         pass
     return analytic_memories(net_geoms(net), P, net.T, net.membrane_bits, net.input_shape,
                              net.classes, net.coding)
